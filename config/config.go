@@ -1,0 +1,101 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"socialpredict/database"
+	"socialpredict/internal/confkit"
+)
+
+// EnvPrefix starts every environment variable that overrides a key: the key
+// path upper-cased with dots as underscores, e.g. database.connection_pool.
+// max_open_conns is SOCIALPREDICT_DATABASE_CONNECTION_POOL_MAX_OPEN_CONNS.
+const EnvPrefix = "SOCIALPREDICT_"
+
+// EnvConfigFile names the configuration file when --config is not given.
+const EnvConfigFile = "SOCIALPREDICT_CONFIG"
+
+// aliases are the conventional variables also honoured, below the prefixed ones.
+var aliases = []confkit.Alias{{Env: "DATABASE_URL", Key: "database.url"}}
+
+// Config is the whole configuration file.
+type Config struct {
+	Database database.Config `yaml:"database"`
+	Log      LogConfig       `yaml:"log"`
+}
+
+// Default returns the configuration used when there is no file and no
+// environment variable: the embedded SQLite database ./socialpredict.db.
+func Default() Config {
+	return Config{Database: database.DefaultConfig(), Log: DefaultLog()}
+}
+
+// Loaded is a configuration together with where each value came from.
+type Loaded struct {
+	Config
+	// File is the file it was read from, or "" for none.
+	File string
+	// Sources maps every key path to the source of its value.
+	Sources confkit.Sources
+}
+
+// Load reads the configuration: defaults, then the file at path (none when
+// path is empty), then the environment (DATABASE_URL, then SOCIALPREDICT_*
+// variables), through lookupEnv (os.LookupEnv when nil).
+//
+// The error matches confkit.ErrInvalid and lists every problem with its key
+// path when the file or environment holds invalid configuration; it wraps the
+// os error when the file cannot be read.
+func Load(path string, lookupEnv func(string) (string, bool)) (*Loaded, error) {
+	var data []byte
+	if path != "" {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("read configuration: %w", err)
+		}
+	}
+	l := &Loaded{Config: Default(), File: path}
+	loader := confkit.Loader{EnvPrefix: EnvPrefix, Aliases: aliases, LookupEnv: lookupEnv}
+	sources, err := loader.Load(&l.Config, path, data)
+	l.Sources = sources
+	var problems confkit.Errors
+	if err != nil && !errors.As(err, &problems) {
+		return nil, err
+	}
+	isSet := func(key string) bool { return sources.IsSet("database." + key) }
+	for key, why := range l.Database.Resolve(isSet) {
+		sources["database."+key] = confkit.Source{Kind: confkit.FromDerived, Detail: "(" + why + ")"}
+	}
+	for _, verr := range []error{l.Database.Validate(), l.Log.Validate()} {
+		var more confkit.Errors
+		if errors.As(verr, &more) {
+			problems = append(problems, more...)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return l, nil
+}
+
+// Show writes every effective value with its source; secrets are masked.
+func (l *Loaded) Show(w io.Writer) error {
+	file := l.File
+	if file == "" {
+		file = "(none: built-in defaults)"
+	}
+	if _, err := fmt.Fprintf(w, "# configuration file: %s\n", file); err != nil {
+		return err
+	}
+	return confkit.Show(w, &l.Config, l.Sources, EnvPrefix)
+}
+
+// Reference writes the Markdown table of every key, its default, type and
+// environment variable, as in the README.
+func Reference(w io.Writer) error {
+	d := Default()
+	return confkit.Reference(w, &d, EnvPrefix)
+}

@@ -1,0 +1,279 @@
+package database
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"socialpredict/internal/confkit"
+)
+
+// Drivers.
+const (
+	DriverPostgres = "postgres"
+	DriverSQLite   = "sqlite"
+)
+
+// Config is the `database` section of the configuration file. Every field
+// documents its default (see DefaultConfig) and unit in its `doc` tag; the
+// README's configuration reference is generated from those tags.
+type Config struct {
+	Driver   string `yaml:"driver" doc:"Database engine: postgres or sqlite. Empty: postgres when url or any of host, port, database, username, password, ssl_mode is set, otherwise sqlite (the embedded default)."`
+	URL      string `yaml:"url" secret:"url" doc:"PostgreSQL URL (postgres://user:password@host:port/database?sslmode=...). When set it replaces host, port, database, username, password and ssl_mode; a missing sslmode gets the ssl_mode default."`
+	Host     string `yaml:"host" doc:"PostgreSQL server host name or IP address."`
+	Port     int    `yaml:"port" doc:"PostgreSQL server TCP port (1-65535)."`
+	Database string `yaml:"database" doc:"PostgreSQL database name."`
+	Username string `yaml:"username" doc:"PostgreSQL user name."`
+	Password string `yaml:"password" secret:"true" doc:"PostgreSQL password. Never printed: shown masked by config show and redacted from logs and errors."`
+	SSLMode  string `yaml:"ssl_mode" doc:"PostgreSQL TLS mode: disable, allow, prefer, require, verify-ca or verify-full. Empty: disable for a loopback host (localhost, 127.0.0.0/8, ::1, a socket directory), require for any other host."`
+
+	SQLite         SQLiteConfig      `yaml:"sqlite"`
+	ConnectionPool PoolConfig        `yaml:"connection_pool"`
+	ConnectRetry   RetryConfig       `yaml:"connect_retry"`
+	Monitoring     MonitoringConfig  `yaml:"monitoring"`
+	HealthCheck    HealthCheckConfig `yaml:"health_check"`
+}
+
+// SQLiteConfig configures the embedded SQLite engine.
+type SQLiteConfig struct {
+	Path        string        `yaml:"path" doc:"SQLite database file; created when missing. WAL mode, foreign keys on, write transactions BEGIN IMMEDIATE."`
+	BusyTimeout time.Duration `yaml:"busy_timeout" doc:"How long a connection waits for a lock held by another writer before failing with \"database is locked\"."`
+}
+
+// PoolConfig sizes the connection pool (database/sql's settings).
+type PoolConfig struct {
+	MaxOpenConns    int           `yaml:"max_open_conns" doc:"Maximum open connections (at least 1). A pool that saturates PostgreSQL is small: about 2 x CPU cores of the server."`
+	MaxIdleConns    int           `yaml:"max_idle_conns" doc:"Maximum idle connections kept open (0 to max_open_conns)."`
+	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime" doc:"Connections older than this are closed and replaced (0: never)."`
+	ConnMaxIdleTime time.Duration `yaml:"conn_max_idle_time" doc:"Connections idle longer than this are closed (0: never)."`
+}
+
+// RetryConfig controls the connection attempts made at startup.
+type RetryConfig struct {
+	Attempts       int           `yaml:"attempts" doc:"Connection attempts at startup before giving up (at least 1)."`
+	InitialBackoff time.Duration `yaml:"initial_backoff" doc:"Wait after the first failed attempt; doubles after each further failure (with jitter)."`
+	MaxBackoff     time.Duration `yaml:"max_backoff" doc:"Longest wait between two attempts."`
+	AttemptTimeout time.Duration `yaml:"attempt_timeout" doc:"Time limit of one connection attempt."`
+}
+
+// MonitoringConfig controls query logging and monitoring.
+type MonitoringConfig struct {
+	SlowQueryThreshold time.Duration `yaml:"slow_query_threshold" doc:"Queries slower than this are logged as slow (0: off)."`
+	EnableQueryLogging bool          `yaml:"enable_query_logging" doc:"Log every SQL statement (parameters as placeholders, never their values) at info level."`
+	LogLevel           string        `yaml:"log_level" doc:"Level of the database logger: silent, error, warn or info."`
+}
+
+// HealthCheckConfig controls database health checks.
+type HealthCheckConfig struct {
+	Interval time.Duration `yaml:"interval" doc:"How often background health checks run."`
+	Timeout  time.Duration `yaml:"timeout" doc:"Time limit of one health check."`
+	Retries  int           `yaml:"retries" doc:"Consecutive failed checks before the state changes (at least 1)."`
+}
+
+// DefaultConfig returns the configuration used when nothing is configured:
+// the embedded SQLite database ./socialpredict.db.
+func DefaultConfig() Config {
+	return Config{
+		Host:     "localhost",
+		Port:     5432,
+		Database: "socialpredict",
+		Username: "postgres",
+		SQLite: SQLiteConfig{
+			Path:        "./socialpredict.db",
+			BusyTimeout: 5 * time.Second,
+		},
+		ConnectionPool: PoolConfig{
+			MaxOpenConns:    25,
+			MaxIdleConns:    10,
+			ConnMaxLifetime: time.Hour,
+			ConnMaxIdleTime: 30 * time.Minute,
+		},
+		ConnectRetry: RetryConfig{
+			Attempts:       5,
+			InitialBackoff: 250 * time.Millisecond,
+			MaxBackoff:     5 * time.Second,
+			AttemptTimeout: 5 * time.Second,
+		},
+		Monitoring: MonitoringConfig{
+			SlowQueryThreshold: 200 * time.Millisecond,
+			LogLevel:           "warn",
+		},
+		HealthCheck: HealthCheckConfig{
+			Interval: 30 * time.Second,
+			Timeout:  5 * time.Second,
+			Retries:  3,
+		},
+	}
+}
+
+var (
+	sslModes  = []string{"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
+	logLevels = []string{"silent", "error", "warn", "info"}
+	// postgresKeys are the keys whose presence selects PostgreSQL when no driver is set.
+	postgresKeys = []string{"url", "host", "port", "database", "username", "password", "ssl_mode"}
+)
+
+// Resolve fills in the values that depend on others: the driver when empty
+// (from which keys isSet reports as configured; isSet takes a key path below
+// "database."), the ssl_mode when empty, and max_idle_conns when it was left
+// at a default above max_open_conns. It returns, for each key it
+// filled, why it chose that value.
+func (c *Config) Resolve(isSet func(key string) bool) map[string]string {
+	why := map[string]string{}
+	if c.Driver == "" {
+		c.Driver = DriverSQLite
+		why["driver"] = "no PostgreSQL key is set"
+		for _, k := range postgresKeys {
+			if isSet(k) {
+				c.Driver = DriverPostgres
+				why["driver"] = "database." + k + " is set"
+				break
+			}
+		}
+	}
+	if p := &c.ConnectionPool; !isSet("connection_pool.max_idle_conns") && p.MaxOpenConns >= 1 && p.MaxIdleConns > p.MaxOpenConns {
+		p.MaxIdleConns = p.MaxOpenConns
+		why["connection_pool.max_idle_conns"] = "default capped at connection_pool.max_open_conns"
+	}
+	if c.Driver == DriverPostgres && c.SSLMode == "" {
+		c.SSLMode = "require"
+		why["ssl_mode"] = "non-loopback host " + c.hostOnly()
+		if IsLoopback(c.hostOnly()) {
+			c.SSLMode = "disable"
+			why["ssl_mode"] = "loopback host " + c.hostOnly()
+		}
+	}
+	return why
+}
+
+// Validate checks every value and returns all problems at once, each naming
+// its key path ("database.port", ...). It returns nil when c is valid; the
+// error matches confkit.ErrInvalid.
+func (c Config) Validate() error {
+	var errs confkit.Errors
+	add := func(key, format string, args ...any) { errs.Add("database."+key, fmt.Sprintf(format, args...)) }
+
+	if c.Driver != "" && c.Driver != DriverPostgres && c.Driver != DriverSQLite {
+		add("driver", "unknown driver %q (want postgres or sqlite)", c.Driver)
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		add("port", "must be between 1 and 65535, got %d", c.Port)
+	}
+	if c.SSLMode != "" && !slices.Contains(sslModes, c.SSLMode) {
+		add("ssl_mode", "unknown mode %q (want one of %s)", c.SSLMode, strings.Join(sslModes, ", "))
+	}
+	if c.URL != "" {
+		if problem := checkPostgresURL(c.URL); problem != "" {
+			add("url", "%s", problem)
+		}
+		if c.Driver == DriverSQLite {
+			add("url", "is a PostgreSQL URL but driver is sqlite")
+		}
+	} else if c.Driver == DriverPostgres && strings.TrimSpace(c.Host) == "" {
+		add("host", "must not be empty for the postgres driver (or set database.url)")
+	}
+	if c.Driver != DriverPostgres {
+		if strings.TrimSpace(c.SQLite.Path) == "" {
+			add("sqlite.path", "must not be empty")
+		} else if strings.ContainsAny(c.SQLite.Path, "?#") {
+			add("sqlite.path", "must not contain ? or #")
+		}
+	}
+	if c.SQLite.BusyTimeout < 0 {
+		add("sqlite.busy_timeout", "must not be negative, got %s", c.SQLite.BusyTimeout)
+	}
+
+	p := c.ConnectionPool
+	if p.MaxOpenConns < 1 {
+		add("connection_pool.max_open_conns", "must be at least 1, got %d", p.MaxOpenConns)
+	}
+	if p.MaxIdleConns < 0 {
+		add("connection_pool.max_idle_conns", "must not be negative, got %d", p.MaxIdleConns)
+	} else if p.MaxOpenConns >= 1 && p.MaxIdleConns > p.MaxOpenConns {
+		add("connection_pool.max_idle_conns", "must not exceed connection_pool.max_open_conns (%d), got %d", p.MaxOpenConns, p.MaxIdleConns)
+	}
+	nonNegative(&errs, "database.connection_pool.conn_max_lifetime", p.ConnMaxLifetime)
+	nonNegative(&errs, "database.connection_pool.conn_max_idle_time", p.ConnMaxIdleTime)
+
+	r := c.ConnectRetry
+	if r.Attempts < 1 {
+		add("connect_retry.attempts", "must be at least 1, got %d", r.Attempts)
+	}
+	positive(&errs, "database.connect_retry.initial_backoff", r.InitialBackoff)
+	positive(&errs, "database.connect_retry.attempt_timeout", r.AttemptTimeout)
+	if r.MaxBackoff < r.InitialBackoff {
+		add("connect_retry.max_backoff", "must be at least connect_retry.initial_backoff (%s), got %s", confkit.FormatDuration(r.InitialBackoff), confkit.FormatDuration(r.MaxBackoff))
+	}
+
+	nonNegative(&errs, "database.monitoring.slow_query_threshold", c.Monitoring.SlowQueryThreshold)
+	if !slices.Contains(logLevels, c.Monitoring.LogLevel) {
+		add("monitoring.log_level", "unknown level %q (want one of %s)", c.Monitoring.LogLevel, strings.Join(logLevels, ", "))
+	}
+
+	positive(&errs, "database.health_check.interval", c.HealthCheck.Interval)
+	positive(&errs, "database.health_check.timeout", c.HealthCheck.Timeout)
+	if c.HealthCheck.Retries < 1 {
+		add("health_check.retries", "must be at least 1, got %d", c.HealthCheck.Retries)
+	}
+	return errs.Err()
+}
+
+func positive(errs *confkit.Errors, key string, d time.Duration) {
+	if d <= 0 {
+		errs.Add(key, "must be greater than 0, got "+confkit.FormatDuration(d))
+	}
+}
+
+func nonNegative(errs *confkit.Errors, key string, d time.Duration) {
+	if d < 0 {
+		errs.Add(key, "must not be negative, got "+confkit.FormatDuration(d))
+	}
+}
+
+// checkPostgresURL returns what is wrong with a PostgreSQL URL, or "". The
+// problem never quotes the URL, which may hold a password.
+func checkPostgresURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "is not a valid URL"
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return fmt.Sprintf("scheme must be postgres or postgresql, got %q", u.Scheme)
+	}
+	if mode := u.Query().Get("sslmode"); mode != "" && !slices.Contains(sslModes, mode) {
+		return fmt.Sprintf("unknown sslmode %q", mode)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Sprintf("port must be between 1 and 65535, got %q", p)
+		}
+	}
+	return ""
+}
+
+// IsLoopback reports whether host is on this machine: localhost, a loopback
+// IP address, or a Unix socket directory.
+func IsLoopback(host string) bool {
+	if host == "localhost" || strings.HasPrefix(host, "/") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// hostOnly returns the PostgreSQL host, from the URL when one is set.
+func (c Config) hostOnly() string {
+	if c.URL != "" {
+		if u, err := url.Parse(c.URL); err == nil {
+			if h := u.Hostname(); h != "" {
+				return h
+			}
+			return "localhost"
+		}
+	}
+	return c.Host
+}

@@ -1,0 +1,122 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// ErrUnavailable is matched (with errors.Is) by the error NewDatabase returns
+// when the database could not be reached after every attempt.
+var ErrUnavailable = errors.New("database unavailable")
+
+// Option changes how NewDatabase opens the database.
+type Option func(*options)
+
+type options struct {
+	log *slog.Logger
+	now func() time.Time
+}
+
+// WithLogger sends connection and query logs to log instead of slog.Default().
+func WithLogger(log *slog.Logger) Option {
+	return func(o *options) { o.log = log }
+}
+
+// WithNowFunc makes GORM read the time from now (for created_at and similar
+// columns), so tests can control the clock. The default is time.Now in UTC.
+func WithNowFunc(now func() time.Time) Option {
+	return func(o *options) { o.now = now }
+}
+
+// NewDatabase opens the database cfg describes and returns it once a first
+// connection works, with the pool configured from cfg.ConnectionPool.
+//
+// The first connection is retried up to cfg.ConnectRetry.Attempts times with
+// capped exponential backoff and jitter, logging one line per attempt (with
+// the password redacted). It returns an error matching confkit.ErrInvalid
+// when cfg is invalid, one matching ErrUnavailable (and naming host:port)
+// when every attempt failed, and ctx's error when ctx ends first. No error or
+// log line contains the password.
+func NewDatabase(ctx context.Context, cfg Config, opts ...Option) (*gorm.DB, error) {
+	o := options{log: slog.Default(), now: func() time.Time { return time.Now().UTC() }}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg.Driver = cfg.driver()
+	cfg.Resolve(func(string) bool { return false })
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+
+	var (
+		sqlDB     *sql.DB
+		dialector gorm.Dialector
+		err       error
+	)
+	switch cfg.Driver {
+	case DriverPostgres:
+		sqlDB, dialector, err = openPostgres(cfg)
+	default:
+		sqlDB, dialector, err = openSQLite(cfg)
+	}
+	if err != nil {
+		return nil, redact(fmt.Errorf("open %s: %w", cfg.Target(), err), cfg.Password)
+	}
+	applyPool(sqlDB, cfg.ConnectionPool)
+
+	if err := connectWithRetry(ctx, sqlDB, cfg, o.log); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	db, err := gorm.Open(dialector, &gorm.Config{
+		Logger:               gormLogger(o.log, cfg.Monitoring),
+		NowFunc:              o.now,
+		DisableAutomaticPing: true,
+	})
+	if err != nil {
+		sqlDB.Close()
+		return nil, redact(fmt.Errorf("initialise gorm for %s: %w", cfg.Target(), err), cfg.Password)
+	}
+	return db, nil
+}
+
+// applyPool applies the pool settings; they show in sql.DB.Stats().
+func applyPool(db *sql.DB, p PoolConfig) {
+	db.SetMaxOpenConns(p.MaxOpenConns)
+	db.SetMaxIdleConns(p.MaxIdleConns)
+	db.SetConnMaxLifetime(p.ConnMaxLifetime)
+	db.SetConnMaxIdleTime(p.ConnMaxIdleTime)
+}
+
+// gormLogger logs GORM's messages through slog. Query parameters are never
+// logged: they can hold personal data.
+func gormLogger(log *slog.Logger, m MonitoringConfig) logger.Interface {
+	level := map[string]logger.LogLevel{
+		"silent": logger.Silent, "error": logger.Error, "warn": logger.Warn, "info": logger.Info,
+	}[m.LogLevel]
+	if m.EnableQueryLogging {
+		level = logger.Info
+	}
+	return logger.NewSlogLogger(log.With("component", "gorm"), logger.Config{
+		LogLevel:                  level,
+		SlowThreshold:             m.SlowQueryThreshold,
+		ParameterizedQueries:      true,
+		IgnoreRecordNotFoundError: true,
+	})
+}
+
+// Close closes the connection pool behind db. It returns the pool's error.
+func Close(db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}

@@ -1,0 +1,146 @@
+package dbtest
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"socialpredict/database"
+)
+
+// Engine names a database engine the tests run on.
+type Engine string
+
+// The engines.
+const (
+	SQLite   Engine = database.DriverSQLite
+	Postgres Engine = database.DriverPostgres
+)
+
+// Engines lists every engine, in the order Run uses them.
+var Engines = []Engine{SQLite, Postgres}
+
+// Schema prepares a fresh database for tests. The migration function of the
+// schema package plugs in here.
+type Schema struct {
+	// Name identifies the schema's content: PostgreSQL template databases are
+	// shared between tests, and between test runs, whose schemas have the same
+	// Name. Change it whenever Migrate would produce a different database
+	// (a hash of the migrations' checksums does that).
+	Name string
+	// Migrate brings an empty database to the schema; nil leaves it empty.
+	Migrate func(ctx context.Context, db *gorm.DB) error
+}
+
+// Empty is a schema with no tables.
+var Empty = Schema{Name: "empty"}
+
+// hash is the template identity pgtestdb uses.
+func (s Schema) hash() string {
+	sum := sha256.Sum256([]byte("socialpredict/dbtest:" + s.Name))
+	return hex.EncodeToString(sum[:])
+}
+
+// TestDB is one fresh test database.
+type TestDB struct {
+	// Engine is the database engine.
+	Engine Engine
+	// DB is an open pool to the database, closed when the test ends.
+	DB *gorm.DB
+	// Config opens the same database again (another pool, another process).
+	Config database.Config
+}
+
+// New returns a fresh database on engine with schema applied. It is closed,
+// and on PostgreSQL dropped (unless the test failed), when tb ends.
+// PostgreSQL tests are skipped, or fail, as the package documentation says
+// when no server is reachable.
+func New(tb testing.TB, engine Engine, schema Schema) *TestDB {
+	tb.Helper()
+	var cfg database.Config
+	switch engine {
+	case SQLite:
+		cfg = sqliteConfig(tb)
+	case Postgres:
+		cfg = postgresConfig(tb, schema)
+	default:
+		tb.Fatalf("dbtest: unknown engine %q", engine)
+	}
+	ctx := context.Background()
+	db, err := database.NewDatabase(ctx, cfg, database.WithLogger(Logger()))
+	if err != nil {
+		tb.Fatalf("dbtest: open %s: %v", engine, err)
+	}
+	tb.Cleanup(func() {
+		if inUse := sqlDBOf(db).Stats().InUse; inUse != 0 {
+			tb.Errorf("dbtest: connection leak: %d %s connections still in use when the test ended", inUse, engine)
+		}
+		if err := database.Close(db); err != nil {
+			tb.Errorf("dbtest: close %s: %v", engine, err)
+		}
+	})
+	if engine == SQLite && schema.Migrate != nil {
+		if err := schema.Migrate(ctx, db); err != nil {
+			tb.Fatalf("dbtest: migrate sqlite to %s: %v", schema.Name, err)
+		}
+	}
+	return &TestDB{Engine: engine, DB: db, Config: cfg}
+}
+
+// Run runs fn as one subtest per engine ("sqlite", "postgres"), each with a
+// fresh database migrated to schema.
+func Run(t *testing.T, schema Schema, fn func(t *testing.T, tdb *TestDB)) {
+	t.Helper()
+	for _, engine := range Engines {
+		t.Run(string(engine), func(t *testing.T) {
+			fn(t, New(t, engine, schema))
+		})
+	}
+}
+
+// testConfig returns test-friendly settings for a database: a small pool and a
+// connection retry that gives up quickly.
+func testConfig() database.Config {
+	cfg := database.DefaultConfig()
+	cfg.ConnectionPool.MaxOpenConns = 10
+	cfg.ConnectionPool.MaxIdleConns = 10
+	cfg.ConnectRetry.Attempts = 2
+	cfg.ConnectRetry.InitialBackoff = 50 * time.Millisecond
+	cfg.ConnectRetry.MaxBackoff = 100 * time.Millisecond
+	cfg.Monitoring.LogLevel = "silent"
+	return cfg
+}
+
+func sqliteConfig(tb testing.TB) database.Config {
+	cfg := testConfig()
+	cfg.Driver = database.DriverSQLite
+	cfg.SQLite.Path = filepath.Join(tb.TempDir(), "test.db")
+	return cfg
+}
+
+// Logger returns the logger test databases log to: discarded, unless
+// SOCIALPREDICT_TEST_LOG=1 sends debug output to standard error.
+func Logger() *slog.Logger {
+	if os.Getenv("SOCIALPREDICT_TEST_LOG") == "1" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// sqlDBOf returns the pool behind db.
+func sqlDBOf(db *gorm.DB) *sql.DB {
+	s, err := db.DB()
+	if err != nil {
+		panic(err) // a *gorm.DB opened by NewDatabase always has a *sql.DB
+	}
+	return s
+}

@@ -1,0 +1,128 @@
+package dbtest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver pgtestdb connects with
+	"github.com/peterldowns/pgtestdb"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"socialpredict/database"
+	"socialpredict/internal/confkit"
+)
+
+// Environment variables the harness reads.
+const (
+	EnvPostgresURL     = "SOCIALPREDICT_TEST_POSTGRES_URL"
+	EnvRequirePostgres = "SOCIALPREDICT_TEST_REQUIRE_POSTGRES"
+	// DefaultPostgresURL is used when EnvPostgresURL is not set.
+	DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+)
+
+// testRole owns the template and test databases; like the application's
+// role it is not a superuser.
+var testRole = pgtestdb.Role{
+	Username:     "socialpredict_test",
+	Password:     "socialpredict_test",
+	Capabilities: "NOSUPERUSER NOCREATEDB NOCREATEROLE",
+}
+
+var probe struct {
+	once sync.Once
+	err  error
+}
+
+// PostgresURL returns the URL of the PostgreSQL server tests use, as an
+// administrator (it creates databases), after checking once per process that
+// the server answers. When it does not, the test is skipped with the reason,
+// or fails when SOCIALPREDICT_TEST_REQUIRE_POSTGRES=1.
+func PostgresURL(tb testing.TB) string {
+	tb.Helper()
+	u := os.Getenv(EnvPostgresURL)
+	if u == "" {
+		u = DefaultPostgresURL
+	}
+	probe.once.Do(func() { probe.err = ping(u) })
+	if probe.err != nil {
+		msg := fmt.Sprintf("PostgreSQL not reachable at %s: %v (run ./scripts/test, which starts a throwaway server, or set %s)",
+			confkit.RedactURL(u), probe.err, EnvPostgresURL)
+		if os.Getenv(EnvRequirePostgres) == "1" {
+			tb.Fatalf("%s; %s=1 requires PostgreSQL", msg, EnvRequirePostgres)
+		}
+		tb.Skip(msg)
+	}
+	return u
+}
+
+func ping(u string) error {
+	db, err := sql.Open("pgx", u)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return db.PingContext(ctx)
+}
+
+// postgresConfig creates a fresh database cloned from schema's template and
+// returns the configuration that opens it.
+func postgresConfig(tb testing.TB, schema Schema) database.Config {
+	tb.Helper()
+	admin, err := url.Parse(PostgresURL(tb))
+	if err != nil {
+		tb.Fatalf("dbtest: parse %s: %v", EnvPostgresURL, err)
+	}
+	password, _ := admin.User.Password()
+	role := testRole
+	inst := pgtestdb.Custom(tb, pgtestdb.Config{
+		DriverName: "pgx",
+		Host:       admin.Hostname(),
+		Port:       admin.Port(),
+		User:       admin.User.Username(),
+		Password:   password,
+		Database:   trimSlash(admin.Path),
+		Options:    admin.RawQuery,
+		TestRole:   &role,
+	}, migrator{schema})
+	cfg := testConfig()
+	cfg.Driver = database.DriverPostgres
+	cfg.URL = inst.URL()
+	return cfg
+}
+
+func trimSlash(p string) string {
+	if len(p) > 0 && p[0] == '/' {
+		return p[1:]
+	}
+	return p
+}
+
+// migrator adapts a Schema to pgtestdb's template preparation.
+type migrator struct{ schema Schema }
+
+// Hash identifies the template database of the schema.
+func (m migrator) Hash() (string, error) { return m.schema.hash(), nil }
+
+// Migrate applies the schema to the new template database.
+func (m migrator) Migrate(ctx context.Context, db *sql.DB, _ pgtestdb.Config) error {
+	if m.schema.Migrate == nil {
+		return nil
+	}
+	gdb, err := gorm.Open(postgres.New(postgres.Config{Conn: db}), &gorm.Config{
+		Logger: logger.Discard, DisableAutomaticPing: true,
+	})
+	if err != nil {
+		return err
+	}
+	return m.schema.Migrate(ctx, gdb)
+}

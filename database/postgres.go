@@ -1,0 +1,20 @@
+package database
+
+import (
+	"database/sql"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+)
+
+// openPostgres prepares a pgx-backed pool for cfg without connecting yet.
+func openPostgres(cfg Config) (*sql.DB, gorm.Dialector, error) {
+	connCfg, err := pgx.ParseConfig(cfg.postgresURL())
+	if err != nil {
+		return nil, nil, err
+	}
+	db := stdlib.OpenDB(*connCfg)
+	return db, postgres.New(postgres.Config{Conn: db}), nil
+}

@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"socialpredict/database"
+)
+
+func (a *app) dbCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "db",
+		Short: "Check and diagnose the database",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "ping",
+		Short: "Connect to the database and print its driver, server version and latency",
+		Long: `Connect to the configured database (retrying as connect_retry says), then
+print the driver, the server version and the median round-trip latency of a
+trivial query. Exits non-zero when the database cannot be reached.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.load()
+			if err != nil {
+				return err
+			}
+			db, err := database.NewDatabase(cmd.Context(), cfg.Database, database.WithLogger(a.logger(cfg)))
+			if err != nil {
+				return err
+			}
+			defer database.Close(db)
+			res, err := database.Ping(cmd.Context(), db)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "driver:         %s\nserver version: %s\nlatency:        %s\ntarget:         %s\n",
+				res.Driver, res.ServerVersion, res.Latency.Round(1000), cfg.Database.Target())
+			return err
+		},
+	})
+	return cmd
+}

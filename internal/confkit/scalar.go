@@ -1,0 +1,82 @@
+package confkit
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// setScalar parses s into v according to v's type. Its error says what was
+// expected, without the key (the caller adds it).
+func setScalar(v reflect.Value, s string) error {
+	s = strings.TrimSpace(s)
+	if v.Type() == durationType {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("invalid duration %q (want a number with a unit, e.g. 500ms, 30s, 5m, 1h)", s)
+		}
+		v.SetInt(int64(d))
+		return nil
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("invalid boolean %q (want true or false)", s)
+		}
+		v.SetBool(b)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || v.OverflowInt(n) {
+			return fmt.Errorf("invalid integer %q", s)
+		}
+		v.SetInt(n)
+	case reflect.Float32, reflect.Float64:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("invalid number %q", s)
+		}
+		v.SetFloat(f)
+	default:
+		return fmt.Errorf("unsupported configuration type %s", v.Type())
+	}
+	return nil
+}
+
+// formatScalar renders v the way it would be written in the YAML file.
+func formatScalar(v reflect.Value) string {
+	if v.Type() == durationType {
+		return FormatDuration(time.Duration(v.Int()))
+	}
+	switch v.Kind() {
+	case reflect.String:
+		if v.String() == "" {
+			return `""`
+		}
+		return v.String()
+	case reflect.Float32, reflect.Float64:
+		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
+	default:
+		return fmt.Sprint(v.Interface())
+	}
+}
+
+// FormatDuration renders d in the shortest form ParseDuration accepts back:
+// "1h" rather than "1h0m0s", "30m", "1h30m", "250ms".
+func FormatDuration(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
