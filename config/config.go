@@ -57,6 +57,13 @@ func Load(path string, lookupEnv func(string) (string, bool)) (*Loaded, error) {
 			return nil, fmt.Errorf("read configuration: %w", err)
 		}
 	}
+	return Parse(path, data, lookupEnv)
+}
+
+// Parse is Load for configuration text already in memory; name is the file
+// name used in sources and messages.
+func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Loaded, error) {
+	path := name
 	l := &Loaded{Config: Default(), File: path}
 	loader := confkit.Loader{EnvPrefix: EnvPrefix, Aliases: aliases, LookupEnv: lookupEnv}
 	sources, err := loader.Load(&l.Config, path, data)

@@ -23,7 +23,7 @@ const (
 // README's configuration reference is generated from those tags.
 type Config struct {
 	Driver   string `yaml:"driver" doc:"Database engine: postgres or sqlite. Empty: postgres when url or any of host, port, database, username, password, ssl_mode is set, otherwise sqlite (the embedded default)."`
-	URL      string `yaml:"url" secret:"url" doc:"PostgreSQL URL (postgres://user:password@host:port/database?sslmode=...). When set it replaces host, port, database, username, password and ssl_mode; a missing sslmode gets the ssl_mode default."`
+	URL      string `yaml:"url" secret:"url" doc:"PostgreSQL URL (postgres://user:password@host:port/database?sslmode=...). When set it replaces host, port, database, username, password and ssl_mode; a missing sslmode gets the ssl_mode default. Also read from $DATABASE_URL (below SOCIALPREDICT_DATABASE_URL)."`
 	Host     string `yaml:"host" doc:"PostgreSQL server host name or IP address."`
 	Port     int    `yaml:"port" doc:"PostgreSQL server TCP port (1-65535)."`
 	Database string `yaml:"database" doc:"PostgreSQL database name."`
