@@ -118,7 +118,10 @@ func translateSQLite(liteErr *sqlite.Error, err error) error {
 	if i := strings.LastIndex(msg, " ("); i > 0 {
 		msg = msg[:i]
 	}
-	_, subject, _ := strings.Cut(msg, "constraint failed: ")
+	subject := msg
+	if i := strings.LastIndex(msg, "constraint failed: "); i >= 0 {
+		subject = msg[i+len("constraint failed: "):]
+	}
 	switch liteErr.Code() {
 	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 		ce.Kind = ErrConflict

@@ -68,7 +68,7 @@ CREATE TABLE markets (
 	CONSTRAINT markets_no_label_length CHECK ({{len}}(no_label) BETWEEN 1 AND 20),
 	CONSTRAINT markets_status_valid CHECK (status IN ('OPEN', 'CLOSED', 'RESOLVED')),
 	CONSTRAINT markets_resolution_valid CHECK (
-		(status = 'RESOLVED' AND resolution_result IN ('YES', 'NO', 'N/A') AND resolved_at IS NOT NULL)
+		(status = 'RESOLVED' AND resolution_result IS NOT NULL AND resolution_result IN ('YES', 'NO', 'N/A') AND resolved_at IS NOT NULL)
 		OR (status <> 'RESOLVED' AND resolution_result IS NULL AND resolved_at IS NULL)),
 	CONSTRAINT markets_stakes_valid CHECK (yes_stake >= 0 AND no_stake >= 0 AND bet_count >= 0 AND volume = yes_stake + no_stake),
 	CONSTRAINT markets_probability_range CHECK (probability >= 0 AND probability <= 1)
