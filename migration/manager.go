@@ -327,3 +327,18 @@ func (m *MigrationManager) Log(ctx context.Context) ([]LogEntry, error) {
 	}
 	return readLog(db)
 }
+
+// To migrates up or down until exactly the known migrations up to target are
+// applied: it reverts those above target, then applies those pending at or
+// below it. "0" reverts everything.
+func (m *MigrationManager) To(ctx context.Context, target string) (*Result, error) {
+	res, err := m.DownTo(ctx, target)
+	if err != nil || target == "0" {
+		return res, err
+	}
+	up, err := m.UpTo(ctx, target)
+	if up != nil {
+		res.Steps = append(res.Steps, up.Steps...)
+	}
+	return res, err
+}

@@ -1,27 +1,59 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
+
+var binary struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// build compiles the binary once per test run, without cgo.
+func build(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	binary.once.Do(func() {
+		dir, err := os.MkdirTemp("", "socialpredict-bin")
+		if err != nil {
+			binary.err = err
+			return
+		}
+		binary.path = filepath.Join(dir, "socialpredict")
+		cmd := exec.Command("go", "build", "-o", binary.path, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binary.err = fmt.Errorf("CGO_ENABLED=0 go build: %v\n%s", err, out)
+		}
+	})
+	if binary.err != nil {
+		t.Fatal(binary.err)
+	}
+	return binary.path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binary.path != "" {
+		os.RemoveAll(filepath.Dir(binary.path))
+	}
+	os.Exit(code)
+}
 
 // TestExitStatus runs the real binary: success exits 0, failure exits
 // non-zero with the error on standard error.
 func TestExitStatus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
+	bin := build(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "socialpredict")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, out)
-	}
-
 	ok := exec.Command(bin, "db", "ping")
 	ok.Dir = dir
 	ok.Env = []string{"PATH=" + os.Getenv("PATH")}

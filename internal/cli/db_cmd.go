@@ -21,11 +21,7 @@ print the driver, the server version and the median round-trip latency of a
 trivial query. Exits non-zero when the database cannot be reached.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.load()
-			if err != nil {
-				return err
-			}
-			db, err := database.NewDatabase(cmd.Context(), cfg.Database, database.WithLogger(a.logger(cfg)))
+			db, cfg, err := a.openDB(cmd.Context())
 			if err != nil {
 				return err
 			}
