@@ -43,13 +43,14 @@ type Loaded struct {
 }
 
 // Load reads the configuration: defaults, then the file at path (none when
-// path is empty), then the environment (DATABASE_URL, then SOCIALPREDICT_*
-// variables), through lookupEnv (os.LookupEnv when nil).
+// path is empty), then the environment environ ("KEY=value" strings as from
+// os.Environ; os.Environ() when nil): DATABASE_URL, then SOCIALPREDICT_*
+// variables.
 //
 // The error matches confkit.ErrInvalid and lists every problem with its key
 // path when the file or environment holds invalid configuration; it wraps the
 // os error when the file cannot be read.
-func Load(path string, lookupEnv func(string) (string, bool)) (*Loaded, error) {
+func Load(path string, environ []string) (*Loaded, error) {
 	var data []byte
 	if path != "" {
 		var err error
@@ -57,16 +58,15 @@ func Load(path string, lookupEnv func(string) (string, bool)) (*Loaded, error) {
 			return nil, fmt.Errorf("read configuration: %w", err)
 		}
 	}
-	return Parse(path, data, lookupEnv)
+	return Parse(path, data, environ)
 }
 
 // Parse is Load for configuration text already in memory; name is the file
 // name used in sources and messages.
-func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Loaded, error) {
-	path := name
-	l := &Loaded{Config: Default(), File: path}
-	loader := confkit.Loader{EnvPrefix: EnvPrefix, Aliases: aliases, LookupEnv: lookupEnv}
-	sources, err := loader.Load(&l.Config, path, data)
+func Parse(name string, data []byte, environ []string) (*Loaded, error) {
+	l := &Loaded{Config: Default(), File: name}
+	loader := confkit.Loader{EnvPrefix: EnvPrefix, Aliases: aliases, Environ: environ}
+	sources, err := loader.Load(&l.Config, name, data)
 	l.Sources = sources
 	var problems confkit.Errors
 	if err != nil && !errors.As(err, &problems) {
@@ -75,6 +75,14 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Lo
 	isSet := func(key string) bool { return sources.IsSet("database." + key) }
 	for key, why := range l.Database.Resolve(isSet) {
 		sources["database."+key] = confkit.Source{Kind: confkit.FromDerived, Detail: "(" + why + ")"}
+	}
+	if l.Database.URL != "" {
+		for _, key := range database.URLReplaces {
+			if s := sources["database."+key]; isSet(key) {
+				s.Detail += " (ignored: database.url is set)"
+				sources["database."+key] = s
+			}
+		}
 	}
 	for _, verr := range []error{l.Database.Validate(), l.Log.Validate()} {
 		var more confkit.Errors
@@ -89,6 +97,7 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Lo
 }
 
 // Show writes every effective value with its source; secrets are masked.
+// It returns the first write error.
 func (l *Loaded) Show(w io.Writer) error {
 	file := l.File
 	if file == "" {
@@ -101,7 +110,7 @@ func (l *Loaded) Show(w io.Writer) error {
 }
 
 // Reference writes the Markdown table of every key, its default, type and
-// environment variable, as in the README.
+// environment variable, as in the README. It returns the first write error.
 func Reference(w io.Writer) error {
 	d := Default()
 	return confkit.Reference(w, &d, EnvPrefix)

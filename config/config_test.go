@@ -15,13 +15,13 @@ import (
 	"socialpredict/internal/confkit"
 )
 
-// envMap is a fake environment.
-func envMap(kv ...string) func(string) (string, bool) {
-	m := map[string]string{}
+// envMap is a fake environment, from key, value pairs.
+func envMap(kv ...string) []string {
+	env := []string{}
 	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
+		env = append(env, kv[i]+"="+kv[i+1])
 	}
-	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	return env
 }
 
 // writeFile writes a configuration file into a temporary directory.
@@ -169,6 +169,19 @@ func TestLoadInvalid(t *testing.T) {
 			nil, []string{""}, "yaml"},
 		{"bad env override", "",
 			[]string{"SOCIALPREDICT_DATABASE_PORT", "x"}, []string{"database.port"}, "SOCIALPREDICT_DATABASE_PORT"},
+		{"duplicate key", "database:\n  host: a\n  host: b\n",
+			nil, []string{"database.host"}, "duplicate key (lines 2 and 3)"},
+		{"duplicate section", "database:\n  host: a\ndatabase:\n  port: 5\n",
+			nil, []string{"database"}, "duplicate key"},
+		{"second document", "database:\n  host: a\n---\ndatabase:\n  nonsense: 1\n",
+			nil, []string{""}, "more than one YAML document"},
+		{"merge key", "base: &b\n  host: x\n", nil, []string{"base"}, "unknown key"},
+		{"misspelled environment variable", "",
+			[]string{"SOCIALPREDICT_DATABASE_PROT", "6000"}, []string{"SOCIALPREDICT_DATABASE_PROT"}, `did you mean "SOCIALPREDICT_DATABASE_PORT"`},
+		{"url without //", "database:\n  url: postgres:app:secret@h/db\n",
+			nil, []string{"database.url"}, "must start with postgres://"},
+		{"host with port", "database:\n  host: db:5433\n", nil, []string{"database.host"}, "database.port"},
+		{"in-memory sqlite", "database:\n  sqlite:\n    path: \":memory:\"\n", nil, []string{"database.sqlite.path"}, "in-memory"},
 		{"every problem at once", "database:\n  port: 0\n  ssl_mode: nope\n  nonsense: 1\n  connection_pool:\n    max_open_conns: -1\n  health_check:\n    interval: soon\n",
 			nil, []string{"database.nonsense", "database.health_check.interval", "database.port", "database.ssl_mode", "database.connection_pool.max_open_conns"}, ""},
 	}
@@ -247,7 +260,7 @@ func TestLoadEnvPrecedence(t *testing.T) {
 		{"nested key override", []string{"SOCIALPREDICT_DATABASE_CONNECTION_POOL_MAX_OPEN_CONNS", "30", "SOCIALPREDICT_DATABASE_PORT", "6000"},
 			"postgres://file@file-url:5432/db", 6000, 30, map[string]confkit.Source{
 				"database.connection_pool.max_open_conns": {Kind: confkit.FromEnv, Detail: "SOCIALPREDICT_DATABASE_CONNECTION_POOL_MAX_OPEN_CONNS"},
-				"database.port": {Kind: confkit.FromEnv, Detail: "SOCIALPREDICT_DATABASE_PORT"},
+				"database.port": {Kind: confkit.FromEnv, Detail: "SOCIALPREDICT_DATABASE_PORT (ignored: database.url is set)"},
 			}},
 		{"empty variable ignored", []string{"SOCIALPREDICT_DATABASE_PORT", ""}, "postgres://file@file-url:5432/db", 5433, 7, nil},
 	}
@@ -317,6 +330,90 @@ func TestShowMasksSecrets(t *testing.T) {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("config show lacks %q:\n%s", want, out.String())
 			}
+		}
+	}
+}
+
+func TestLoadYAMLForms(t *testing.T) {
+	l, err := config.Load(writeFile(t, "x-pool: &pool\n  max_open_conns: 7\n"[:0]+"database:\n  connection_pool: &pool\n    max_open_conns: 7\n    max_idle_conns: 2\n  host: &h db.example.com\nlog:\n  level: debug\n"), envMap())
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if l.Database.ConnectionPool.MaxOpenConns != 7 || l.Database.Host != "db.example.com" {
+		t.Errorf("got %+v", l.Database)
+	}
+	// An alias to an anchored value is followed.
+	l, err = config.Load(writeFile(t, "database:\n  host: &h db.example.com\n  database: *h\n"), envMap())
+	if err != nil || l.Database.Database != "db.example.com" {
+		t.Errorf("alias: database %q, err %v", l.Database.Database, err)
+	}
+}
+
+func TestLoadKeepsSpacesInPasswords(t *testing.T) {
+	l, err := config.Load(writeFile(t, "database:\n  password: \"  two spaces  \"\n  port: \" 5433 \"\n"), envMap())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Database.Password != "  two spaces  " || l.Database.Port != 5433 {
+		t.Errorf("password %q port %d", l.Database.Password, l.Database.Port)
+	}
+	l, err = config.Load("", envMap("SOCIALPREDICT_DATABASE_PASSWORD", " env pw "))
+	if err != nil || l.Database.Password != " env pw " {
+		t.Errorf("env password %q, err %v", l.Database.Password, err)
+	}
+}
+
+func TestErrorsNeverQuoteSecrets(t *testing.T) {
+	for _, body := range []string{
+		"database:\n  password: \"ab${cd-SECRETX\"\n",
+		"database:\n  password: \"pre${9SECRETX}post\"\n",
+		"database:\n  url: \"postgres:app:SECRETX@h/db\"\n",
+		"database:\n  url: \"mysql://app:SECRETX@h/db\"\n",
+	} {
+		_, err := config.Load(writeFile(t, body), envMap())
+		if err == nil {
+			t.Fatalf("%q loaded", body)
+		}
+		if strings.Contains(err.Error(), "SECRETX") {
+			t.Errorf("error quotes the secret: %v", err)
+		}
+	}
+}
+
+func TestShowMasksURLSecrets(t *testing.T) {
+	for _, u := range []string{
+		"postgres://app:SECRETX@db.example.com/x",
+		"postgres://app@db.example.com/x?password=SECRETX&sslpassword=SECRETX",
+		"postgres://app@db.example.com/x?PassWord=SECRETX",
+	} {
+		l, err := config.Load("", envMap("DATABASE_URL", u))
+		if err != nil {
+			t.Fatalf("%s: %v", u, err)
+		}
+		var out strings.Builder
+		if err := l.Show(&out); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out.String(), "SECRETX") || !strings.Contains(out.String(), "db.example.com") {
+			t.Errorf("config show for %s:\n%s", u, out.String())
+		}
+	}
+}
+
+func TestSSLModeFromURLHosts(t *testing.T) {
+	for u, want := range map[string]string{
+		"postgres://app@/x?host=db.example.com":      "require",
+		"postgres://app@127.0.0.1,db.example.com/x":  "require",
+		"postgres://app@127.0.0.1:5432,[::1]:5433/x": "disable",
+		"postgres://app@LOCALHOST/x":                 "disable",
+		"postgres://app@/x?host=/var/run/postgresql": "disable",
+	} {
+		l, err := config.Load("", envMap("DATABASE_URL", u))
+		if err != nil {
+			t.Fatalf("%s: %v", u, err)
+		}
+		if l.Database.SSLMode != want {
+			t.Errorf("%s: ssl_mode %q, want %q (%s)", u, l.Database.SSLMode, want, l.Sources["database.ssl_mode"])
 		}
 	}
 }

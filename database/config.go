@@ -9,13 +9,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"socialpredict/internal/confkit"
 )
 
-// Drivers.
+// The drivers, as in database.driver.
 const (
+	// DriverPostgres is PostgreSQL through pgx, the production engine.
 	DriverPostgres = "postgres"
-	DriverSQLite   = "sqlite"
+	// DriverSQLite is the embedded SQLite, the default.
+	DriverSQLite = "sqlite"
 )
 
 // Config is the `database` section of the configuration file. Every field
@@ -23,7 +27,7 @@ const (
 // README's configuration reference is generated from those tags.
 type Config struct {
 	Driver   string `yaml:"driver" doc:"Database engine: postgres or sqlite. Empty: postgres when url or any of host, port, database, username, password, ssl_mode is set, otherwise sqlite (the embedded default)."`
-	URL      string `yaml:"url" secret:"url" doc:"PostgreSQL URL (postgres://user:password@host:port/database?sslmode=...). When set it replaces host, port, database, username, password and ssl_mode; a missing sslmode gets the ssl_mode default. Also read from $DATABASE_URL (below SOCIALPREDICT_DATABASE_URL)."`
+	URL      string `yaml:"url" secret:"url" doc:"PostgreSQL URL (postgres://user:password@host:port/database?sslmode=...). When set, host, port, database, username and password are ignored; ssl_mode applies when the URL has no sslmode. Also read from $DATABASE_URL (below SOCIALPREDICT_DATABASE_URL)."`
 	Host     string `yaml:"host" doc:"PostgreSQL server host name or IP address."`
 	Port     int    `yaml:"port" doc:"PostgreSQL server TCP port (1-65535)."`
 	Database string `yaml:"database" doc:"PostgreSQL database name."`
@@ -55,7 +59,7 @@ type PoolConfig struct {
 // RetryConfig controls the connection attempts made at startup.
 type RetryConfig struct {
 	Attempts       int           `yaml:"attempts" doc:"Connection attempts at startup before giving up (at least 1)."`
-	InitialBackoff time.Duration `yaml:"initial_backoff" doc:"Wait after the first failed attempt; doubles after each further failure (with jitter)."`
+	InitialBackoff time.Duration `yaml:"initial_backoff" doc:"Nominal wait after the first failed attempt, doubled after each further failure; each actual wait is between half the nominal one and all of it (jitter)."`
 	MaxBackoff     time.Duration `yaml:"max_backoff" doc:"Longest wait between two attempts."`
 	AttemptTimeout time.Duration `yaml:"attempt_timeout" doc:"Time limit of one connection attempt."`
 }
@@ -117,6 +121,9 @@ var (
 	postgresKeys = []string{"url", "host", "port", "database", "username", "password", "ssl_mode"}
 )
 
+// URLReplaces lists the keys (below "database.") that database.url replaces.
+var URLReplaces = []string{"host", "port", "database", "username", "password"}
+
 // Resolve fills in the values that depend on others: the driver when empty
 // (from which keys isSet reports as configured; isSet takes a key path below
 // "database."), the ssl_mode when empty, and max_idle_conns when it was left
@@ -140,11 +147,18 @@ func (c *Config) Resolve(isSet func(key string) bool) map[string]string {
 		why["connection_pool.max_idle_conns"] = "default capped at connection_pool.max_open_conns"
 	}
 	if c.Driver == DriverPostgres && c.SSLMode == "" {
-		c.SSLMode = "require"
-		why["ssl_mode"] = "non-loopback host " + c.hostOnly()
-		if IsLoopback(c.hostOnly()) {
-			c.SSLMode = "disable"
-			why["ssl_mode"] = "loopback host " + c.hostOnly()
+		hosts, _ := c.postgresHosts()
+		c.SSLMode = "disable"
+		why["ssl_mode"] = "loopback host " + strings.Join(hosts, ", ")
+		if len(hosts) == 0 {
+			c.SSLMode, why["ssl_mode"] = "require", "host not known"
+		}
+		for _, h := range hosts {
+			if !IsLoopback(h) {
+				c.SSLMode = "require"
+				why["ssl_mode"] = "non-loopback host " + h
+				break
+			}
 		}
 	}
 	return why
@@ -173,14 +187,18 @@ func (c Config) Validate() error {
 		if c.Driver == DriverSQLite {
 			add("url", "is a PostgreSQL URL but driver is sqlite")
 		}
-	} else if c.Driver == DriverPostgres && strings.TrimSpace(c.Host) == "" {
-		add("host", "must not be empty for the postgres driver (or set database.url)")
+	} else if c.Driver == DriverPostgres {
+		if problem := checkHost(c.Host); problem != "" {
+			add("host", "%s", problem)
+		}
 	}
 	if c.Driver != DriverPostgres {
 		if strings.TrimSpace(c.SQLite.Path) == "" {
 			add("sqlite.path", "must not be empty")
 		} else if strings.ContainsAny(c.SQLite.Path, "?#") {
 			add("sqlite.path", "must not contain ? or #")
+		} else if c.SQLite.Path == ":memory:" || strings.HasPrefix(c.SQLite.Path, "file::memory:") {
+			add("sqlite.path", "in-memory databases are not supported: each pooled connection would get its own empty database")
 		}
 	}
 	if c.SQLite.BusyTimeout < 0 {
@@ -239,10 +257,18 @@ func nonNegative(errs *confkit.Errors, key string, d time.Duration) {
 func checkPostgresURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
-		return "is not a valid URL"
+		// url.Parse rejects host lists with ports (h1:5432,h2:5433), which
+		// pgx accepts.
+		if _, perr := pgconn.ParseConfig(s); perr != nil || !strings.HasPrefix(s, "postgres") {
+			return "is not a valid URL"
+		}
+		return ""
 	}
 	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
 		return fmt.Sprintf("scheme must be postgres or postgresql, got %q", u.Scheme)
+	}
+	if u.Opaque != "" || !strings.HasPrefix(s, u.Scheme+"://") {
+		return "must start with " + u.Scheme + "://"
 	}
 	if mode := u.Query().Get("sslmode"); mode != "" && !slices.Contains(sslModes, mode) {
 		return fmt.Sprintf("unknown sslmode %q", mode)
@@ -255,25 +281,45 @@ func checkPostgresURL(s string) string {
 	return ""
 }
 
+// checkHost returns what is wrong with a PostgreSQL host, or "".
+func checkHost(host string) string {
+	h := strings.Trim(host, "[]")
+	switch {
+	case strings.TrimSpace(host) == "":
+		return "must not be empty for the postgres driver (or set database.url)"
+	case strings.HasPrefix(h, "/"):
+		return "" // a Unix socket directory
+	case strings.Contains(h, ":") && net.ParseIP(h) == nil:
+		return "must be a host name or IP address; put the port in database.port"
+	case strings.ContainsAny(h, " /?#@"):
+		return "must be a host name or IP address"
+	}
+	return ""
+}
+
 // IsLoopback reports whether host is on this machine: localhost, a loopback
 // IP address, or a Unix socket directory.
 func IsLoopback(host string) bool {
-	if host == "localhost" || strings.HasPrefix(host, "/") {
+	if strings.EqualFold(host, "localhost") || strings.HasPrefix(host, "/") {
 		return true
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
 }
 
-// hostOnly returns the PostgreSQL host, from the URL when one is set.
-func (c Config) hostOnly() string {
-	if c.URL != "" {
-		if u, err := url.Parse(c.URL); err == nil {
-			if h := u.Hostname(); h != "" {
-				return h
-			}
-			return "localhost"
-		}
+// postgresHosts returns the hosts the connection would use, and their ports,
+// as pgx reads them (a URL's host list, a host= parameter, PGHOST).
+func (c Config) postgresHosts() (hosts []string, ports []uint16) {
+	if c.URL == "" {
+		return []string{strings.Trim(c.Host, "[]")}, []uint16{uint16(c.Port)}
 	}
-	return c.Host
+	pc, err := pgconn.ParseConfig(c.URL)
+	if err != nil {
+		return nil, nil
+	}
+	hosts, ports = []string{pc.Host}, []uint16{pc.Port}
+	for _, fb := range pc.Fallbacks {
+		hosts, ports = append(hosts, fb.Host), append(ports, fb.Port)
+	}
+	return hosts, ports
 }

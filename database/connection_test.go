@@ -2,10 +2,12 @@ package database_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -122,7 +124,7 @@ func TestSQLiteConcurrentWriters(t *testing.T) {
 		}
 	}
 	if len(failed) > 0 {
-		t.Fatalf("%d of %d transactions failed, first: %v", len(failed), workers*perWorker, errors.Join(failed[0]))
+		t.Fatalf("%d of %d transactions failed, first: %v", len(failed), workers*perWorker, failed[0])
 	}
 	var n int
 	if err := db.Raw("SELECT n FROM counter WHERE id = 1").Scan(&n).Error; err != nil {
@@ -130,5 +132,18 @@ func TestSQLiteConcurrentWriters(t *testing.T) {
 	}
 	if n != workers*perWorker {
 		t.Errorf("counter = %d, want %d", n, workers*perWorker)
+	}
+}
+
+func TestSQLiteMissingDirectoryFailsAtOnce(t *testing.T) {
+	cfg := database.DefaultConfig()
+	cfg.SQLite.Path = filepath.Join(t.TempDir(), "no", "such", "dir", "x.db")
+	start := time.Now()
+	_, err := database.NewDatabase(context.Background(), cfg, database.WithLogger(dbtest.Logger()))
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("err = %v, want one saying the directory does not exist", err)
+	}
+	if time.Since(start) > cfg.ConnectRetry.InitialBackoff {
+		t.Errorf("took %s: a missing directory is not worth retrying", time.Since(start))
 	}
 }

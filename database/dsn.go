@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"socialpredict/internal/confkit"
 )
@@ -12,20 +13,21 @@ import (
 // never be logged or put in an error: use Target for that.
 func (c Config) postgresURL() string {
 	if c.URL != "" {
-		u, err := url.Parse(c.URL)
-		if err != nil {
-			return c.URL // Validate reports it; pgx will fail to parse it too.
+		// Add the sslmode textually: url.Parse rejects host lists with ports.
+		_, query, _ := strings.Cut(c.URL, "?")
+		q, _ := url.ParseQuery(query)
+		if q.Get("sslmode") != "" || c.SSLMode == "" {
+			return c.URL
 		}
-		q := u.Query()
-		if q.Get("sslmode") == "" && c.SSLMode != "" {
-			q.Set("sslmode", c.SSLMode)
-			u.RawQuery = q.Encode()
+		sep := "?"
+		if strings.Contains(c.URL, "?") {
+			sep = "&"
 		}
-		return u.String()
+		return c.URL + sep + "sslmode=" + url.QueryEscape(c.SSLMode)
 	}
 	u := url.URL{
 		Scheme: "postgres",
-		Host:   net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
+		Host:   net.JoinHostPort(strings.Trim(c.Host, "[]"), strconv.Itoa(c.Port)),
 		Path:   "/" + c.Database,
 	}
 	if c.Password != "" {
@@ -45,18 +47,15 @@ func (c Config) Address() string {
 	if c.driver() == DriverSQLite {
 		return c.SQLite.Path
 	}
-	if c.URL != "" {
-		u, err := url.Parse(c.URL)
-		if err != nil {
-			return "(unparsable url)"
-		}
-		port := u.Port()
-		if port == "" {
-			port = "5432"
-		}
-		return net.JoinHostPort(c.hostOnly(), port)
+	hosts, ports := c.postgresHosts()
+	if len(hosts) == 0 {
+		return "(invalid url)"
 	}
-	return net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+	addrs := make([]string, len(hosts))
+	for i := range hosts {
+		addrs[i] = net.JoinHostPort(hosts[i], strconv.Itoa(int(ports[i])))
+	}
+	return strings.Join(addrs, ",")
 }
 
 // Target describes the database for log lines and errors, e.g.
@@ -75,7 +74,8 @@ func (c Config) RedactedDSN() string {
 
 // driver returns the configured driver, or the one Resolve would choose for
 // a configuration built in code (where nothing records which keys were set:
-// any PostgreSQL key that differs from its default counts as set).
+// any PostgreSQL key that differs from DefaultConfig's counts as set, so
+// build configurations from DefaultConfig).
 func (c Config) driver() string {
 	if c.Driver != "" {
 		return c.Driver
@@ -96,9 +96,10 @@ func (c Config) driver() string {
 			return c.Username != d.Username
 		case "password":
 			return c.Password != d.Password
-		default:
+		case "ssl_mode":
 			return c.SSLMode != d.SSLMode
 		}
+		return false
 	})
 	return cp.Driver
 }

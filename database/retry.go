@@ -27,11 +27,11 @@ func connectWithRetry(ctx context.Context, db *sql.DB, cfg Config, log *slog.Log
 		err = redact(err, cfg.Password)
 		if ctx.Err() != nil {
 			log.Warn("database connection cancelled", "attempt", attempt, "error", err)
-			return fmt.Errorf("connect to %s: cancelled after %d attempts: %w", cfg.Target(), attempt, ctx.Err())
+			return fmt.Errorf("connect to %s: cancelled after %s: %w", cfg.Target(), attempts(attempt), ctx.Err())
 		}
 		if attempt >= r.Attempts {
 			log.Error("database connection failed, giving up", "attempt", attempt, "attempts", r.Attempts, "error", err)
-			return fmt.Errorf("%w: connect to %s: gave up after %d attempts: %w", ErrUnavailable, cfg.Target(), attempt, err)
+			return fmt.Errorf("%w: connect to %s: gave up after %s: %w", ErrUnavailable, cfg.Target(), attempts(attempt), err)
 		}
 		delay := backoff.Delay(attempt - 1)
 		log.Warn("database connection failed, retrying", "attempt", attempt, "attempts", r.Attempts, "retry_in", delay, "error", err)
@@ -39,8 +39,16 @@ func connectWithRetry(ctx context.Context, db *sql.DB, cfg Config, log *slog.Log
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return fmt.Errorf("connect to %s: cancelled after %d attempts: %w", cfg.Target(), attempt, ctx.Err())
+			return fmt.Errorf("connect to %s: cancelled after %s: %w", cfg.Target(), attempts(attempt), ctx.Err())
 		case <-timer.C:
 		}
 	}
+}
+
+// attempts renders "1 attempt" or "n attempts".
+func attempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return fmt.Sprintf("%d attempts", n)
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"socialpredict/database"
+	"socialpredict/database/dbtest"
 )
 
 // recorder is a slog handler that keeps every record.
@@ -84,25 +85,13 @@ func (r *recorder) attempts() (nums []int64, delays []time.Duration) {
 	return nums, delays
 }
 
-// closedPort returns a local TCP port nothing listens on.
-func closedPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return port
-}
-
 const secret = "hunter2-do-not-print"
 
 func unreachableConfig(t *testing.T) database.Config {
 	cfg := database.DefaultConfig()
 	cfg.Driver = database.DriverPostgres
 	cfg.Host = "127.0.0.1"
-	cfg.Port = closedPort(t)
+	cfg.Port = dbtest.ClosedPort(t)
 	cfg.Password = secret
 	cfg.ConnectRetry = database.RetryConfig{
 		Attempts:       4,
@@ -128,7 +117,7 @@ func TestConnectRetryClosedPort(t *testing.T) {
 		t.Errorf("error %q does not name %s and the 4 attempts", err, addr)
 	}
 	nums, delays := rec.attempts()
-	if want := []int64{1, 2, 3, 4}; !slicesEqual(nums, want) {
+	if want := []int64{1, 2, 3, 4}; !slices.Equal(nums, want) {
 		t.Errorf("logged attempts %v, want %v", nums, want)
 	}
 	if len(delays) != 3 {
@@ -216,16 +205,4 @@ func TestBackoffDelay(t *testing.T) {
 	if d := b.Delay(1000); d > b.Max {
 		t.Errorf("Delay(1000) = %s, above the cap %s", d, b.Max)
 	}
-}
-
-func slicesEqual(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

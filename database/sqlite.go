@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 
 	"github.com/glebarez/sqlite" // pure-Go SQLite (modernc.org/sqlite), registers driver "sqlite"
 	"gorm.io/gorm"
@@ -25,6 +27,10 @@ func sqliteDSN(c SQLiteConfig) string {
 
 // openSQLite prepares the SQLite pool for cfg without connecting yet.
 func openSQLite(cfg Config) (*sql.DB, gorm.Dialector, error) {
+	dir := filepath.Dir(cfg.SQLite.Path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, nil, fmt.Errorf("directory %s of sqlite.path does not exist", dir)
+	}
 	db, err := sql.Open(sqlite.DriverName, sqliteDSN(cfg.SQLite))
 	if err != nil {
 		return nil, nil, err

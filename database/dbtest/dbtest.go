@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -22,7 +23,9 @@ type Engine string
 
 // The engines.
 const (
-	SQLite   Engine = database.DriverSQLite
+	// SQLite is the embedded engine, a temporary file per test.
+	SQLite Engine = database.DriverSQLite
+	// Postgres is PostgreSQL, a database cloned from a template per test.
 	Postgres Engine = database.DriverPostgres
 )
 
@@ -143,4 +146,16 @@ func sqlDBOf(db *gorm.DB) *sql.DB {
 		panic(err) // a *gorm.DB opened by NewDatabase always has a *sql.DB
 	}
 	return s
+}
+
+// ClosedPort returns a TCP port on 127.0.0.1 that nothing listens on.
+func ClosedPort(tb testing.TB) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
 }

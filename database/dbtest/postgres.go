@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,7 +23,9 @@ import (
 
 // Environment variables the harness reads.
 const (
-	EnvPostgresURL     = "SOCIALPREDICT_TEST_POSTGRES_URL"
+	// EnvPostgresURL names the PostgreSQL server (as an administrator URL).
+	EnvPostgresURL = "SOCIALPREDICT_TEST_POSTGRES_URL"
+	// EnvRequirePostgres, set to 1, turns skipped PostgreSQL tests into failures.
 	EnvRequirePostgres = "SOCIALPREDICT_TEST_REQUIRE_POSTGRES"
 	// DefaultPostgresURL is used when EnvPostgresURL is not set.
 	DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
@@ -90,7 +93,7 @@ func postgresConfig(tb testing.TB, schema Schema) database.Config {
 		Port:       admin.Port(),
 		User:       admin.User.Username(),
 		Password:   password,
-		Database:   trimSlash(admin.Path),
+		Database:   strings.TrimPrefix(admin.Path, "/"),
 		Options:    admin.RawQuery,
 		TestRole:   &role,
 	}, migrator{schema})
@@ -98,13 +101,6 @@ func postgresConfig(tb testing.TB, schema Schema) database.Config {
 	cfg.Driver = database.DriverPostgres
 	cfg.URL = inst.URL()
 	return cfg
-}
-
-func trimSlash(p string) string {
-	if len(p) > 0 && p[0] == '/' {
-		return p[1:]
-	}
-	return p
 }
 
 // migrator adapts a Schema to pgtestdb's template preparation.

@@ -3,7 +3,6 @@ package cli_test
 import (
 	"context"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"socialpredict/database"
+	"socialpredict/database/dbtest"
 	"socialpredict/internal/cli"
 	"socialpredict/internal/confkit"
 )
@@ -22,7 +22,10 @@ import (
 func run(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut strings.Builder
-	e := cli.Env{Stdout: &out, Stderr: &errOut, LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
+	e := cli.Env{Stdout: &out, Stderr: &errOut, Environ: []string{}}
+	for k, v := range env {
+		e.Environ = append(e.Environ, k+"="+v)
+	}
 	err = cli.Execute(context.Background(), e, args)
 	return out.String(), errOut.String(), err
 }
@@ -98,13 +101,7 @@ func TestDBPingSQLite(t *testing.T) {
 }
 
 func TestDBPingUnreachable(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	url := "postgres://app:hunter2@127.0.0.1:" + strconv.Itoa(port) + "/x?sslmode=disable"
+	url := "postgres://app:hunter2@127.0.0.1:" + strconv.Itoa(dbtest.ClosedPort(t)) + "/x?sslmode=disable"
 	_, stderr, err := run(t, map[string]string{"DATABASE_URL": url, "SOCIALPREDICT_DATABASE_CONNECT_RETRY_ATTEMPTS": "2",
 		"SOCIALPREDICT_DATABASE_CONNECT_RETRY_INITIAL_BACKOFF": "10ms"}, "db", "ping")
 	if !errors.Is(err, database.ErrUnavailable) {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -31,7 +32,7 @@ trivial query. Exits non-zero when the database cannot be reached.`,
 				return err
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "driver:         %s\nserver version: %s\nlatency:        %s\ntarget:         %s\n",
-				res.Driver, res.ServerVersion, res.Latency.Round(1000), cfg.Database.Target())
+				res.Driver, res.ServerVersion, res.Latency.Round(time.Microsecond), cfg.Database.Target())
 			return err
 		},
 	})

@@ -9,19 +9,20 @@ import (
 	"github.com/spf13/cobra"
 
 	"socialpredict/config"
+	"socialpredict/internal/confkit"
 )
 
 // Env is what a command reads from its surroundings, so tests can replace it.
 type Env struct {
 	// Stdout and Stderr receive the command's output and its log lines.
 	Stdout, Stderr io.Writer
-	// LookupEnv reads environment variables.
-	LookupEnv func(string) (string, bool)
+	// Environ is the environment, as "KEY=value" strings.
+	Environ []string
 }
 
 // OSEnv is the real process environment.
 func OSEnv() Env {
-	return Env{Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv}
+	return Env{Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()}
 }
 
 // app carries what every subcommand needs: the environment and the
@@ -63,9 +64,9 @@ func Execute(ctx context.Context, env Env, args []string) error {
 func (a *app) load() (*config.Loaded, error) {
 	path := a.configFile
 	if path == "" {
-		path, _ = a.env.LookupEnv(config.EnvConfigFile)
+		path = confkit.EnvMap(a.env.Environ)[config.EnvConfigFile]
 	}
-	return config.Load(path, a.env.LookupEnv)
+	return config.Load(path, a.env.Environ)
 }
 
 // logger returns the application logger configured by cfg, on stderr.

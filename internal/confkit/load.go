@@ -1,7 +1,10 @@
 package confkit
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"slices"
@@ -15,9 +18,12 @@ type SourceKind string
 
 // The layers, from lowest to highest precedence.
 const (
+	// FromDefault is the built-in default.
 	FromDefault SourceKind = "default"
-	FromFile    SourceKind = "file"
-	FromEnv     SourceKind = "env"
+	// FromFile is the configuration file.
+	FromFile SourceKind = "file"
+	// FromEnv is an environment variable.
+	FromEnv SourceKind = "env"
 	// FromDerived marks a value computed from other values (e.g. a driver
 	// inferred from the keys that are set).
 	FromDerived SourceKind = "derived"
@@ -25,6 +31,7 @@ const (
 
 // Source says where one effective value came from.
 type Source struct {
+	// Kind is the layer.
 	Kind SourceKind
 	// Detail is the file name and line, the environment variable, or why a
 	// derived value is what it is.
@@ -51,7 +58,9 @@ func (s Sources) IsSet(path string) bool {
 // Alias maps an extra environment variable onto a key, e.g. DATABASE_URL onto
 // database.url. Aliases have lower precedence than the prefixed variables.
 type Alias struct {
+	// Env is the variable's name.
 	Env string
+	// Key is the dotted key path it sets.
 	Key string
 }
 
@@ -61,8 +70,8 @@ type Loader struct {
 	EnvPrefix string
 	// Aliases are extra environment variables, applied before the prefixed ones.
 	Aliases []Alias
-	// LookupEnv reads the environment; os.LookupEnv when nil.
-	LookupEnv func(string) (string, bool)
+	// Environ is the environment as "KEY=value" strings; os.Environ() when nil.
+	Environ []string
 }
 
 // Load fills the struct dst points to, which should already hold the
@@ -70,8 +79,10 @@ type Loader struct {
 // from the environment. Empty environment variables are ignored.
 //
 // It returns the source of every key. The error, if any, matches ErrInvalid
-// and lists every problem with its key path: YAML syntax, unknown keys, values
-// of the wrong type and unset ${VAR} references.
+// and lists every problem with its key path: YAML syntax, duplicate or
+// unknown keys, values of the wrong type, unset ${VAR} references, and
+// variables that start with EnvPrefix and a section name (such as
+// SOCIALPREDICT_DATABASE_) but name no key.
 func (l Loader) Load(dst any, file string, data []byte) (Sources, error) {
 	root := reflect.ValueOf(dst).Elem()
 	keys := Keys(dst, l.EnvPrefix)
@@ -79,21 +90,21 @@ func (l Loader) Load(dst any, file string, data []byte) (Sources, error) {
 	for _, k := range keys {
 		sources[k.Path] = Source{Kind: FromDefault}
 	}
-	lookup := l.LookupEnv
-	if lookup == nil {
-		lookup = os.LookupEnv
+	environ := l.Environ
+	if environ == nil {
+		environ = os.Environ()
 	}
+	env := EnvMap(environ)
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	var errs Errors
-	if len(data) > 0 {
-		var doc yaml.Node
-		if err := yaml.Unmarshal(data, &doc); err != nil {
+	if len(bytes.TrimSpace(data)) > 0 {
+		doc, err := parseDocument(data)
+		if err != nil {
 			errs.Add("", fmt.Sprintf("%s: %v", file, err))
 			return sources, errs
 		}
 		d := decoder{file: file, lookup: lookup, sources: sources, errs: &errs}
-		if len(doc.Content) > 0 {
-			d.mapping(doc.Content[0], root, "")
-		}
+		d.mapping(doc, root, "")
 	}
 	byPath := make(map[string]Key, len(keys))
 	for _, k := range keys {
@@ -107,7 +118,68 @@ func (l Loader) Load(dst any, file string, data []byte) (Sources, error) {
 	for _, k := range keys {
 		l.applyEnv(root, k, k.Env, lookup, sources, &errs)
 	}
+	l.unknownEnv(keys, env, &errs)
 	return sources, errs.Err()
+}
+
+// EnvMap turns "KEY=value" strings into a map; later entries win.
+func EnvMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// parseDocument parses exactly one YAML document and returns its root node
+// (nil for an empty document).
+func parseDocument(data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		return nil, errors.New("more than one YAML document (---); put the whole configuration in one")
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil
+	}
+	return doc.Content[0], nil
+}
+
+// unknownEnv reports variables that look like overrides (EnvPrefix followed
+// by a section name and "_") but match no key: a typo there must not pass
+// silently.
+func (l Loader) unknownEnv(keys []Key, env map[string]string, errs *Errors) {
+	known := map[string]bool{}
+	sections := map[string]bool{}
+	var names []string
+	for _, k := range keys {
+		known[k.Env] = true
+		names = append(names, k.Env)
+		section, _, _ := strings.Cut(k.Path, ".")
+		sections[l.EnvPrefix+strings.ToUpper(section)+"_"] = true
+	}
+	var unknown []string
+	for name := range env {
+		if known[name] || !strings.HasPrefix(name, l.EnvPrefix) {
+			continue
+		}
+		for section := range sections {
+			if strings.HasPrefix(name, section) {
+				unknown = append(unknown, name)
+				break
+			}
+		}
+	}
+	slices.Sort(unknown)
+	for _, name := range unknown {
+		errs.Add(name, "environment variable names no configuration key"+suggest(name, names))
+	}
 }
 
 func (l Loader) applyEnv(root reflect.Value, k Key, env string, lookup func(string) (string, bool), sources Sources, errs *Errors) {
@@ -131,7 +203,8 @@ type decoder struct {
 }
 
 func (d decoder) mapping(n *yaml.Node, v reflect.Value, prefix string) {
-	if isNull(n) {
+	n = resolveAlias(n)
+	if n == nil || isNull(n) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
@@ -145,9 +218,19 @@ func (d decoder) mapping(n *yaml.Node, v reflect.Value, prefix string) {
 			names = append(names, name)
 		}
 	}
+	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
 		path := joinPath(prefix, kn.Value)
+		if kn.Value == "<<" {
+			d.errs.Add(path, fmt.Sprintf("YAML merge keys are not supported (line %d); write the keys out", kn.Line))
+			continue
+		}
+		if line, dup := seen[kn.Value]; dup {
+			d.errs.Add(path, fmt.Sprintf("duplicate key (lines %d and %d)", line, kn.Line))
+			continue
+		}
+		seen[kn.Value] = kn.Line
 		fi := fieldIndex(t, kn.Value)
 		if fi < 0 {
 			d.errs.Add(path, fmt.Sprintf("unknown key (line %d)%s", kn.Line, suggest(kn.Value, names)))
@@ -163,6 +246,7 @@ func (d decoder) mapping(n *yaml.Node, v reflect.Value, prefix string) {
 }
 
 func (d decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
+	n = resolveAlias(n)
 	if n.Kind != yaml.ScalarNode {
 		d.errs.Add(path, fmt.Sprintf("expected a single value (line %d)", n.Line))
 		return
@@ -178,7 +262,9 @@ func (d decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 	s, missing, malformed := Expand(s, d.lookup)
 	switch {
 	case malformed != "":
-		d.errs.Add(path, fmt.Sprintf("malformed variable reference %q (line %d)", malformed, n.Line))
+		// The text is not quoted: the value may be a secret.
+		d.errs.Add(path, fmt.Sprintf("malformed variable reference at character %d of the value (an unclosed ${ or a name that is not letters, digits and _; line %d)",
+			strings.Index(s, malformed)+1, n.Line))
 		return
 	case len(missing) > 0:
 		for _, name := range missing {
@@ -191,6 +277,14 @@ func (d decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	d.sources[path] = Source{Kind: FromFile, Detail: fmt.Sprintf("%s:%d", d.file, n.Line)}
+}
+
+// resolveAlias follows YAML aliases (*name) to the node they name.
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
 }
 
 func isNull(n *yaml.Node) bool {
@@ -225,7 +319,7 @@ func orRoot(path string) string {
 func suggest(name string, known []string) string {
 	best, bestDist := "", 3
 	for _, k := range known {
-		if d := distance(strings.ToLower(name), k); d < bestDist {
+		if d := distance(strings.ToLower(name), strings.ToLower(k)); d < bestDist {
 			best, bestDist = k, d
 		}
 	}

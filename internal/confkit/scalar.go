@@ -8,10 +8,14 @@ import (
 	"time"
 )
 
-// setScalar parses s into v according to v's type. Its error says what was
-// expected, without the key (the caller adds it).
+// setScalar parses s into v according to v's type. Strings are kept as they
+// are (a password may start or end with a space); numbers, booleans and
+// durations may be surrounded by spaces. Its error says what was expected,
+// without the key (the caller adds it).
 func setScalar(v reflect.Value, s string) error {
-	s = strings.TrimSpace(s)
+	if v.Kind() != reflect.String {
+		s = strings.TrimSpace(s)
+	}
 	if v.Type() == durationType {
 		d, err := time.ParseDuration(s)
 		if err != nil {

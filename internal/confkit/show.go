@@ -15,7 +15,7 @@ const Masked = "********"
 // Show writes the effective value of every key of the struct v points to,
 // with its source, as an aligned table. Secrets are masked: a `secret:"true"`
 // key shows Masked when set, a `secret:"url"` key shows its URL with the
-// password masked.
+// password masked. It returns the first write error.
 func Show(w io.Writer, v any, sources Sources, envPrefix string) error {
 	root := reflect.Indirect(reflect.ValueOf(v))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -40,23 +40,36 @@ func displayValue(k Key, v reflect.Value) string {
 	}
 }
 
-// RedactURL masks the password in a URL such as postgres://u:p@h/db (as
-// url.URL.Redacted does, with "xxxxx"). A string
-// that does not parse as a URL is masked whole when it is not empty, since it
-// may hold a secret in a form we cannot see.
+// RedactURL masks the secrets in a URL such as postgres://u:p@h/db: the
+// password of the user part (as url.URL.Redacted does, with "xxxxx") and the
+// values of password and sslpassword query parameters. A string that does not
+// parse as a hierarchical URL (scheme://...) is masked whole when it is not
+// empty, since it may hold a secret in a form we cannot see.
 func RedactURL(s string) string {
 	if s == "" {
 		return `""`
 	}
 	u, err := url.Parse(s)
-	if err != nil {
+	if err != nil || u.Opaque != "" || !strings.Contains(s, "://") {
 		return Masked
+	}
+	q := u.Query()
+	masked := false
+	for k := range q {
+		if lk := strings.ToLower(k); lk == "password" || lk == "sslpassword" {
+			q.Set(k, "xxxxx")
+			masked = true
+		}
+	}
+	if masked {
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }
 
 // Reference writes a Markdown table documenting every key of the struct that
 // defaults points to: key, default, type, environment variable, description.
+// It returns the first write error.
 func Reference(w io.Writer, defaults any, envPrefix string) error {
 	root := reflect.Indirect(reflect.ValueOf(defaults))
 	if _, err := fmt.Fprintln(w, "| Key | Default | Type | Environment variable | Description |\n|---|---|---|---|---|"); err != nil {
