@@ -132,3 +132,28 @@ func sortedVersions(hist map[string]Record) []string {
 	sortVersions(out)
 	return out
 }
+
+// ErrNotCurrent is returned by CheckCurrent when the schema is not the one
+// this binary expects.
+var ErrNotCurrent = errors.New("database schema is not current")
+
+// CheckCurrent returns nil when every known migration is applied and none is
+// modified, failed or unknown; otherwise an error matching ErrNotCurrent that
+// lists what is pending or wrong. The server calls it at start-up and
+// refuses to serve a database whose schema is behind or modified.
+func (m *MigrationManager) CheckCurrent(ctx context.Context) error {
+	st, err := m.Status(ctx)
+	if err != nil {
+		return err
+	}
+	var wrong []string
+	for _, s := range st {
+		if s.State != StateApplied {
+			wrong = append(wrong, s.Version+" "+s.Description+": "+string(s.State))
+		}
+	}
+	if len(wrong) > 0 {
+		return fmt.Errorf("%w (run `socialpredict migrate status`):\n  %s", ErrNotCurrent, strings.Join(wrong, "\n  "))
+	}
+	return nil
+}

@@ -95,3 +95,23 @@ func TestOutOfOrderAllowedByOption(t *testing.T) {
 		}
 	})
 }
+
+func TestCheckCurrent(t *testing.T) {
+	each(t, func(t *testing.T, tdb *dbtest.TestDB) {
+		a, b := createTable("1", "a"), createTable("2", "b")
+		m := manager(tdb.DB, []migration.Migration{a, b})
+		if err := m.CheckCurrent(ctx); !errors.Is(err, migration.ErrNotCurrent) {
+			t.Errorf("before up: err = %v, want ErrNotCurrent", err)
+		}
+		if _, err := m.Up(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.CheckCurrent(ctx); err != nil {
+			t.Errorf("after up: %v", err)
+		}
+		b.Checksum = "changed"
+		if err := manager(tdb.DB, []migration.Migration{a, b}).CheckCurrent(ctx); !errors.Is(err, migration.ErrNotCurrent) {
+			t.Errorf("modified: err = %v, want ErrNotCurrent", err)
+		}
+	})
+}
