@@ -1,0 +1,46 @@
+package database
+
+import (
+	"errors"
+
+	"github.com/glebarez/go-sqlite"
+	"github.com/jackc/pgerrcode"
+	"github.com/jackc/pgx/v5/pgconn"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Reasons a transaction is retried.
+const (
+	// RetrySerialization is PostgreSQL's serialization failure (SQLSTATE 40001).
+	RetrySerialization = "serialization_failure"
+	// RetryDeadlock is PostgreSQL's deadlock detected (SQLSTATE 40P01).
+	RetryDeadlock = "deadlock"
+	// RetryBusy is SQLite's SQLITE_BUSY or SQLITE_LOCKED.
+	RetryBusy = "sqlite_busy"
+)
+
+// RetryReason returns why err makes a whole transaction worth rerunning, or
+// "" when it does not.
+func RetryReason(err error) string {
+	if err == nil {
+		return ""
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case pgerrcode.SerializationFailure:
+			return RetrySerialization
+		case pgerrcode.DeadlockDetected:
+			return RetryDeadlock
+		}
+		return ""
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		switch liteErr.Code() & 0xff { // primary result code
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return RetryBusy
+		}
+	}
+	return ""
+}

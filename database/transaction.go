@@ -1,0 +1,290 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Propagation says what a transaction started inside another one does.
+type Propagation int
+
+// The propagation modes. They matter only when the context already carries
+// a transaction; otherwise every mode starts a new one.
+const (
+	// Nested (the default) runs in a savepoint of the outer transaction:
+	// released on success, rolled back to on failure, so an inner failure that
+	// the outer function swallows commits nothing of the inner work.
+	Nested Propagation = iota
+	// Join runs directly in the outer transaction, with no savepoint: an inner
+	// failure is the outer function's to handle (on PostgreSQL it aborts the
+	// outer transaction).
+	Join
+	// RequiresNew always starts an independent transaction on another
+	// connection, committed or rolled back on its own. It needs a free
+	// connection: with the pool exhausted it waits for one.
+	RequiresNew
+)
+
+// TxOptions configure one transaction.
+type TxOptions struct {
+	// Isolation is the isolation level; sql.LevelDefault is the server's
+	// (READ COMMITTED on PostgreSQL; SQLite transactions are serializable).
+	Isolation sql.IsolationLevel
+	// ReadOnly starts a read-only transaction (on SQLite a deferred one, which
+	// does not take the write lock).
+	ReadOnly bool
+	// Timeout bounds the whole transaction, retries included (0: none).
+	Timeout time.Duration
+	// Propagation applies when the context already carries a transaction.
+	Propagation Propagation
+	// Attempts overrides the manager's attempts for this transaction (0:
+	// the manager's).
+	Attempts int
+}
+
+// TxOption sets a TxOptions field.
+type TxOption func(*TxOptions)
+
+// WithIsolation sets the isolation level.
+func WithIsolation(level sql.IsolationLevel) TxOption {
+	return func(o *TxOptions) { o.Isolation = level }
+}
+
+// ReadOnly makes the transaction read-only.
+func ReadOnly() TxOption { return func(o *TxOptions) { o.ReadOnly = true } }
+
+// WithTimeout bounds the transaction's duration.
+func WithTimeout(d time.Duration) TxOption { return func(o *TxOptions) { o.Timeout = d } }
+
+// WithPropagation sets what happens inside an outer transaction.
+func WithPropagation(p Propagation) TxOption { return func(o *TxOptions) { o.Propagation = p } }
+
+// WithAttempts sets the attempts of this transaction (1: no retry).
+func WithAttempts(n int) TxOption { return func(o *TxOptions) { o.Attempts = n } }
+
+// TxStats counts what a TransactionManager did since it was created.
+type TxStats struct {
+	// Commits and Rollbacks count outermost transactions (not savepoints).
+	Commits, Rollbacks int64
+	// Retries counts reruns of whole transactions, by reason.
+	RetriesSerialization, RetriesDeadlock, RetriesBusy int64
+}
+
+// TransactionManager runs functions in transactions: rollback on error and
+// on panic, savepoints for nested calls, the transaction carried in the
+// context so that repositories join it, and retry of the whole function on
+// serialization failures, deadlocks and SQLite busy errors.
+type TransactionManager struct {
+	db       *gorm.DB
+	log      *slog.Logger
+	attempts int
+	backoff  Backoff
+
+	commits, rollbacks                      atomic.Int64
+	retrySerialization, retryDeadlock, busy atomic.Int64
+}
+
+// TxManagerOption configures a TransactionManager.
+type TxManagerOption func(*TransactionManager)
+
+// WithTxLogger logs retries to log (default slog.Default()).
+func WithTxLogger(log *slog.Logger) TxManagerOption {
+	return func(tm *TransactionManager) { tm.log = log }
+}
+
+// WithRetry sets how many times a transaction runs at most (default 4) and
+// the backoff between runs (default 20ms doubling to at most 1s, with
+// jitter).
+func WithRetry(attempts int, backoff Backoff) TxManagerOption {
+	return func(tm *TransactionManager) { tm.attempts, tm.backoff = attempts, backoff }
+}
+
+// NewTransactionManager returns a manager of transactions on db.
+func NewTransactionManager(db *gorm.DB, opts ...TxManagerOption) *TransactionManager {
+	tm := &TransactionManager{
+		db:       db,
+		log:      slog.Default(),
+		attempts: 4,
+		backoff:  Backoff{Initial: 20 * time.Millisecond, Max: time.Second},
+	}
+	for _, o := range opts {
+		o(tm)
+	}
+	tm.attempts = max(tm.attempts, 1)
+	return tm
+}
+
+// Stats returns the counters.
+func (tm *TransactionManager) Stats() TxStats {
+	return TxStats{
+		Commits: tm.commits.Load(), Rollbacks: tm.rollbacks.Load(),
+		RetriesSerialization: tm.retrySerialization.Load(), RetriesDeadlock: tm.retryDeadlock.Load(), RetriesBusy: tm.busy.Load(),
+	}
+}
+
+// WithTransaction runs fn in a transaction, as the plan describes: the
+// transaction commits when fn returns nil and rolls back when fn returns an
+// error or panics (the panic then continues). tx is bound to a context that
+// carries the transaction, so repository methods called with
+// tx.Statement.Context join it. See Transact for nesting and retries.
+func (tm *TransactionManager) WithTransaction(ctx context.Context, fn func(tx *gorm.DB) error, opts ...TxOption) error {
+	return tm.Transact(ctx, func(ctx context.Context) error {
+		return fn(Conn(ctx, tm.db))
+	}, opts...)
+}
+
+// Transact runs fn in a transaction carried by the context fn receives;
+// repositories called with that context join it (see Conn).
+//
+// When ctx already carries a transaction, the call is nested: by default
+// it runs in a savepoint (see Propagation). Only the outermost call retries:
+// on a serialization failure (SQLSTATE 40001), a deadlock (40P01) or SQLite
+// busy/locked, it rolls back, waits a capped exponential backoff with jitter
+// and reruns fn from the start, at most the configured attempts. fn must
+// therefore do nothing outside the database that cannot be repeated.
+//
+// The error is fn's error (or the commit's), with any rollback error joined
+// to it; after the last attempt it is the last retryable error. A cancelled
+// context rolls back and returns the connection to the pool.
+func (tm *TransactionManager) Transact(ctx context.Context, fn func(ctx context.Context) error, opts ...TxOption) error {
+	o := TxOptions{}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	if outer := txFrom(ctx); outer != nil {
+		switch o.Propagation {
+		case Join:
+			return fn(ctx)
+		case Nested:
+			return tm.savepoint(ctx, outer, fn)
+		}
+		ctx = context.WithValue(ctx, txKey{}, (*txState)(nil)) // RequiresNew: hide the outer one
+	}
+	attempts := o.Attempts
+	if attempts <= 0 {
+		attempts = tm.attempts
+	}
+	for attempt := 1; ; attempt++ {
+		err := tm.runOnce(ctx, fn, o)
+		reason := RetryReason(err)
+		if err == nil || reason == "" || attempt >= attempts || ctx.Err() != nil {
+			return err
+		}
+		tm.countRetry(reason)
+		delay := tm.backoff.Delay(attempt - 1)
+		tm.log.Warn("transaction retried", "reason", reason, "attempt", attempt, "retry_in", delay, "error", err)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func (tm *TransactionManager) countRetry(reason string) {
+	switch reason {
+	case RetrySerialization:
+		tm.retrySerialization.Add(1)
+	case RetryDeadlock:
+		tm.retryDeadlock.Add(1)
+	default:
+		tm.busy.Add(1)
+	}
+}
+
+// runOnce begins a transaction, runs fn and commits or rolls back.
+func (tm *TransactionManager) runOnce(ctx context.Context, fn func(ctx context.Context) error, o TxOptions) (err error) {
+	sqlDB, err := tm.db.DB()
+	if err != nil {
+		return err
+	}
+	// A dedicated connection, so that bulk operations can reach the driver
+	// connection under the transaction (see Raw).
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer conn.Close()
+	state := &txState{conn: conn}
+	txCtx := context.WithValue(ctx, txKey{}, state)
+	session := tm.db.Session(&gorm.Session{NewDB: true, Context: txCtx})
+	session.Statement.ConnPool = conn
+	tx := session.Begin(&sql.TxOptions{Isolation: o.Isolation, ReadOnly: o.ReadOnly})
+	if tx.Error != nil {
+		return fmt.Errorf("begin transaction: %w", tx.Error)
+	}
+	state.tx = tx
+
+	defer func() {
+		if p := recover(); p != nil {
+			tm.rollback(tx, nil)
+			panic(p)
+		}
+	}()
+	if err := fn(txCtx); err != nil {
+		return tm.rollback(tx, err)
+	}
+	if err := tx.Commit().Error; err != nil {
+		tm.rollbacks.Add(1)
+		return fmt.Errorf("commit: %w", err)
+	}
+	tm.commits.Add(1)
+	return nil
+}
+
+// rollback rolls tx back and returns cause with any rollback error joined
+// (a transaction already ended, as by a cancelled context, is not an error).
+func (tm *TransactionManager) rollback(tx *gorm.DB, cause error) error {
+	tm.rollbacks.Add(1)
+	// The rollback must happen even when the caller's context is cancelled.
+	if err := tx.Rollback().Error; err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return errors.Join(cause, fmt.Errorf("rollback: %w", err))
+	}
+	return cause
+}
+
+// savepoint runs fn in a savepoint of the outer transaction.
+func (tm *TransactionManager) savepoint(ctx context.Context, outer *txState, fn func(ctx context.Context) error) (err error) {
+	outer.savepoints++
+	name := fmt.Sprintf("sp_%d", outer.savepoints)
+	if err := outer.tx.Exec("SAVEPOINT " + name).Error; err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	undo := func(cause error) error {
+		if rbErr := outer.tx.Exec("ROLLBACK TO SAVEPOINT " + name).Error; rbErr != nil {
+			return errors.Join(cause, fmt.Errorf("rollback to savepoint: %w", rbErr))
+		}
+		// Release it too, so it does not linger until the outer commit.
+		if relErr := outer.tx.Exec("RELEASE SAVEPOINT " + name).Error; relErr != nil {
+			return errors.Join(cause, fmt.Errorf("release savepoint: %w", relErr))
+		}
+		return cause
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = undo(nil)
+			panic(p)
+		}
+	}()
+	if err := fn(ctx); err != nil {
+		return undo(err)
+	}
+	if err := outer.tx.Exec("RELEASE SAVEPOINT " + name).Error; err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,59 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+
+	"gorm.io/gorm"
+)
+
+// txKey is the context key of the current transaction.
+type txKey struct{}
+
+// txState is the transaction a context carries.
+type txState struct {
+	conn       *sql.Conn
+	tx         *gorm.DB
+	savepoints int
+}
+
+func txFrom(ctx context.Context) *txState {
+	s, _ := ctx.Value(txKey{}).(*txState)
+	if s == nil || s.tx == nil {
+		return nil
+	}
+	return s
+}
+
+// InTransaction reports whether ctx carries a transaction.
+func InTransaction(ctx context.Context) bool { return txFrom(ctx) != nil }
+
+// Conn returns the handle to run a query with: the transaction ctx carries,
+// or db itself, in both cases bound to ctx. Repositories start every query
+// from it, so that they join a caller's transaction without being handed it.
+func Conn(ctx context.Context, db *gorm.DB) *gorm.DB {
+	if s := txFrom(ctx); s != nil {
+		return s.tx.WithContext(ctx)
+	}
+	return db.WithContext(ctx)
+}
+
+// Raw runs fn with the driver connection under the transaction ctx carries
+// (a *stdlib.Conn for PostgreSQL, for pgx's CopyFrom), or under a
+// connection taken from db's pool when there is none. It returns fn's error,
+// or the error of taking a connection.
+func Raw(ctx context.Context, db *gorm.DB, fn func(driverConn any) error) error {
+	if s := txFrom(ctx); s != nil {
+		return s.conn.Raw(fn)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(fn)
+}
