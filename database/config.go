@@ -35,11 +35,16 @@ type Config struct {
 	Password string `yaml:"password" secret:"true" doc:"PostgreSQL password. Never printed: shown masked by config show and redacted from logs and errors."`
 	SSLMode  string `yaml:"ssl_mode" doc:"PostgreSQL TLS mode: disable, allow, prefer, require, verify-ca or verify-full. Empty: disable for a loopback host (localhost, 127.0.0.0/8, ::1, a socket directory), require for any other host."`
 
-	SQLite         SQLiteConfig      `yaml:"sqlite"`
-	ConnectionPool PoolConfig        `yaml:"connection_pool"`
-	ConnectRetry   RetryConfig       `yaml:"connect_retry"`
-	Monitoring     MonitoringConfig  `yaml:"monitoring"`
-	HealthCheck    HealthCheckConfig `yaml:"health_check"`
+	// PreparedStatements keeps pgx's per-connection cache of prepared
+	// statements; turn it off behind PgBouncer in transaction mode.
+	PreparedStatements bool `yaml:"prepared_statements" doc:"PostgreSQL: cache prepared statements per connection (pgx's statement cache: one round trip per repeated query). Set false behind PgBouncer in transaction pooling mode; queries then use unnamed statements."`
+
+	SQLite           SQLiteConfig      `yaml:"sqlite"`
+	ConnectionPool   PoolConfig        `yaml:"connection_pool"`
+	ConnectRetry     RetryConfig       `yaml:"connect_retry"`
+	TransactionRetry TxRetryConfig     `yaml:"transaction_retry"`
+	Monitoring       MonitoringConfig  `yaml:"monitoring"`
+	HealthCheck      HealthCheckConfig `yaml:"health_check"`
 }
 
 // SQLiteConfig configures the embedded SQLite engine.
@@ -64,6 +69,14 @@ type RetryConfig struct {
 	AttemptTimeout time.Duration `yaml:"attempt_timeout" doc:"Time limit of one connection attempt."`
 }
 
+// TxRetryConfig controls the rerun of transactions that fail with a
+// serialization failure, a deadlock or SQLite busy.
+type TxRetryConfig struct {
+	Attempts       int           `yaml:"attempts" doc:"Runs of a transaction at most (1: never retry)."`
+	InitialBackoff time.Duration `yaml:"initial_backoff" doc:"Nominal wait before the first rerun, doubled for each further one (with jitter)."`
+	MaxBackoff     time.Duration `yaml:"max_backoff" doc:"Longest wait between two runs."`
+}
+
 // MonitoringConfig controls query logging and monitoring.
 type MonitoringConfig struct {
 	SlowQueryThreshold time.Duration `yaml:"slow_query_threshold" doc:"Queries slower than this are logged as slow (0: off)."`
@@ -82,10 +95,11 @@ type HealthCheckConfig struct {
 // the embedded SQLite database ./socialpredict.db.
 func DefaultConfig() Config {
 	return Config{
-		Host:     "localhost",
-		Port:     5432,
-		Database: "socialpredict",
-		Username: "postgres",
+		Host:               "localhost",
+		Port:               5432,
+		Database:           "socialpredict",
+		Username:           "postgres",
+		PreparedStatements: true,
 		SQLite: SQLiteConfig{
 			Path:        "./socialpredict.db",
 			BusyTimeout: 5 * time.Second,
@@ -101,6 +115,11 @@ func DefaultConfig() Config {
 			InitialBackoff: 250 * time.Millisecond,
 			MaxBackoff:     5 * time.Second,
 			AttemptTimeout: 5 * time.Second,
+		},
+		TransactionRetry: TxRetryConfig{
+			Attempts:       4,
+			InitialBackoff: 20 * time.Millisecond,
+			MaxBackoff:     time.Second,
 		},
 		Monitoring: MonitoringConfig{
 			SlowQueryThreshold: 200 * time.Millisecond,
@@ -225,6 +244,15 @@ func (c Config) Validate() error {
 	positive(&errs, "database.connect_retry.attempt_timeout", r.AttemptTimeout)
 	if r.MaxBackoff < r.InitialBackoff {
 		add("connect_retry.max_backoff", "must be at least connect_retry.initial_backoff (%s), got %s", confkit.FormatDuration(r.InitialBackoff), confkit.FormatDuration(r.MaxBackoff))
+	}
+
+	t := c.TransactionRetry
+	if t.Attempts < 1 {
+		add("transaction_retry.attempts", "must be at least 1, got %d", t.Attempts)
+	}
+	positive(&errs, "database.transaction_retry.initial_backoff", t.InitialBackoff)
+	if t.MaxBackoff < t.InitialBackoff {
+		add("transaction_retry.max_backoff", "must be at least transaction_retry.initial_backoff (%s), got %s", confkit.FormatDuration(t.InitialBackoff), confkit.FormatDuration(t.MaxBackoff))
 	}
 
 	nonNegative(&errs, "database.monitoring.slow_query_threshold", c.Monitoring.SlowQueryThreshold)

@@ -15,6 +15,11 @@ func openPostgres(cfg Config) (*sql.DB, gorm.Dialector, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if !cfg.PreparedStatements {
+		// Unnamed statements: nothing outlives the query, as PgBouncer's
+		// transaction pooling requires.
+		connCfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
 	db := stdlib.OpenDB(*connCfg)
 	return db, postgres.New(postgres.Config{Conn: db}), nil
 }

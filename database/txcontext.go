@@ -57,3 +57,14 @@ func Raw(ctx context.Context, db *gorm.DB, fn func(driverConn any) error) error 
 	defer conn.Close()
 	return conn.Raw(fn)
 }
+
+// ContextWithTx returns ctx carrying the transaction that from carries (ctx
+// itself when from carries none), keeping ctx's deadline and values: for
+// code that holds a transaction's handle but was called with another
+// context.
+func ContextWithTx(ctx, from context.Context) context.Context {
+	if s := txFrom(from); s != nil {
+		return context.WithValue(ctx, txKey{}, s)
+	}
+	return ctx
+}

@@ -26,6 +26,9 @@ var (
 	// NULL constraint, a value out of range), or a cursor, filter or sort
 	// is malformed.
 	ErrInvalidInput = errors.New("invalid input")
+	// ErrInsufficientCredits: a guarded balance update would take a balance
+	// below the allowed floor; nothing was changed.
+	ErrInsufficientCredits = errors.New("insufficient credits")
 )
 
 // ConstraintError is a constraint violation translated from a driver error.

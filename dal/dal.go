@@ -1,0 +1,76 @@
+package dal
+
+import (
+	"context"
+
+	"gorm.io/gorm"
+
+	"socialpredict/database"
+	"socialpredict/repository"
+)
+
+// DataAccessLayer gives access to every repository and to transactions
+// spanning them.
+type DataAccessLayer struct {
+	db           *gorm.DB
+	userRepo     repository.UserRepository
+	marketRepo   repository.MarketRepository
+	betRepo      repository.BetRepository
+	ledgerRepo   repository.LedgerRepository
+	positionRepo repository.PositionRepository
+	txManager    *database.TransactionManager
+	// txCtx carries the transaction this DAL is bound to; nil at the root.
+	txCtx context.Context
+}
+
+// Users returns the user repository.
+func (d *DataAccessLayer) Users() repository.UserRepository { return d.userRepo }
+
+// Markets returns the market repository.
+func (d *DataAccessLayer) Markets() repository.MarketRepository { return d.marketRepo }
+
+// Bets returns the bet repository.
+func (d *DataAccessLayer) Bets() repository.BetRepository { return d.betRepo }
+
+// Ledger returns the ledger repository.
+func (d *DataAccessLayer) Ledger() repository.LedgerRepository { return d.ledgerRepo }
+
+// Positions returns the position repository.
+func (d *DataAccessLayer) Positions() repository.PositionRepository { return d.positionRepo }
+
+// TxManager returns the transaction manager, for its statistics and for
+// context-style transactions (Transact).
+func (d *DataAccessLayer) TxManager() *database.TransactionManager { return d.txManager }
+
+// WithTransaction runs fn in one transaction with a DataAccessLayer whose
+// repositories are bound to it: everything fn does through them commits
+// together when fn returns nil, and rolls back when it returns an error or
+// panics. Called on a DAL that is itself bound to a transaction, it nests (a
+// savepoint). Retries of serialization failures and deadlocks rerun fn from
+// the start (see database.TransactionManager.Transact); the error is fn's.
+func (d *DataAccessLayer) WithTransaction(ctx context.Context, fn func(*DataAccessLayer) error, opts ...database.TxOption) error {
+	if d.txCtx != nil {
+		ctx = database.ContextWithTx(ctx, d.txCtx)
+	}
+	return d.txManager.Transact(ctx, func(txCtx context.Context) error {
+		return fn(d.bound(txCtx))
+	}, opts...)
+}
+
+// Transact runs fn in a transaction carried by the context it receives:
+// repository calls made with that context join it. It is WithTransaction for
+// code written against contexts.
+func (d *DataAccessLayer) Transact(ctx context.Context, fn func(ctx context.Context) error, opts ...database.TxOption) error {
+	if d.txCtx != nil {
+		ctx = database.ContextWithTx(ctx, d.txCtx)
+	}
+	return d.txManager.Transact(ctx, fn, opts...)
+}
+
+// bound returns a DAL whose repositories run in the transaction txCtx carries.
+func (d *DataAccessLayer) bound(txCtx context.Context) *DataAccessLayer {
+	tx := database.Conn(txCtx, d.db)
+	b := newDAL(tx, d.txManager)
+	b.db, b.txCtx = d.db, txCtx
+	return b
+}

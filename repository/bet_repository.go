@@ -1,0 +1,108 @@
+package repository
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"socialpredict/database"
+	"socialpredict/models"
+)
+
+// betRepository is the GORM BetRepository.
+type betRepository struct {
+	db *gorm.DB
+	tm *database.TransactionManager
+}
+
+// NewBetRepository returns the BetRepository on db (a pool, or a
+// transaction the repository is bound to).
+func NewBetRepository(db *gorm.DB) BetRepository { return &betRepository{db: db, tm: bulkTx(db)} }
+
+var betKeys = keyset[models.Bet]{
+	sorts: map[string]sortKey[models.Bet]{
+		"placed_at": {column: "placed_at", kind: keyTime, value: func(b *models.Bet) any { return b.PlacedAt }},
+		"amount":    {column: "amount", kind: keyInt, value: func(b *models.Bet) any { return b.Amount }},
+	},
+	defaultSort: "placed_at",
+	tieColumn:   "id",
+	tie:         func(b *models.Bet) int64 { return b.ID },
+}
+
+func (r *betRepository) conn(ctx context.Context) *gorm.DB { return database.Conn(ctx, r.db) }
+
+func (r *betRepository) Create(ctx context.Context, b *models.Bet) error {
+	b.PlacedAt = b.PlacedAt.UTC()
+	return TranslateError(r.conn(ctx).Create(b).Error)
+}
+
+func (r *betRepository) GetByID(ctx context.Context, id int64) (*models.Bet, error) {
+	var b models.Bet
+	if err := r.conn(ctx).Where("id = ?", id).Take(&b).Error; err != nil {
+		return nil, notFound(err, "bet", id)
+	}
+	return &b, nil
+}
+
+func (r *betRepository) GetByIdempotencyKey(ctx context.Context, userID int64, key string) (*models.Bet, error) {
+	var b models.Bet
+	if err := r.conn(ctx).Where("user_id = ? AND idempotency_key = ?", userID, key).Take(&b).Error; err != nil {
+		return nil, notFound(err, "bet with idempotency key of user", userID)
+	}
+	return &b, nil
+}
+
+func (r *betRepository) ListByMarket(ctx context.Context, marketID int64, page PageRequest) (Page[*models.Bet], error) {
+	return r.List(ctx, BetFilters{MarketID: marketID, PageRequest: page})
+}
+
+func (r *betRepository) ListByUser(ctx context.Context, userID int64, page PageRequest) (Page[*models.Bet], error) {
+	return r.List(ctx, BetFilters{UserID: userID, PageRequest: page})
+}
+
+func (r *betRepository) List(ctx context.Context, f BetFilters) (Page[*models.Bet], error) {
+	q, err := r.filter(ctx, f)
+	if err != nil {
+		return Page[*models.Bet]{}, err
+	}
+	return betKeys.page(q, f.PageRequest, f)
+}
+
+func (r *betRepository) Count(ctx context.Context, f BetFilters) (int64, error) {
+	q, err := r.filter(ctx, f)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	return n, TranslateError(q.Count(&n).Error)
+}
+
+func (r *betRepository) filter(ctx context.Context, f BetFilters) (*gorm.DB, error) {
+	q := r.conn(ctx).Model(&models.Bet{})
+	if f.MarketID != 0 {
+		q = q.Where("market_id = ?", f.MarketID)
+	}
+	if f.UserID != 0 {
+		q = q.Where("user_id = ?", f.UserID)
+	}
+	switch f.Outcome {
+	case "":
+	case models.OutcomeYes, models.OutcomeNo:
+		q = q.Where("outcome = ?", f.Outcome)
+	default:
+		return nil, fmt.Errorf("%w: outcome: unknown %q", ErrInvalidInput, f.Outcome)
+	}
+	return timeRange(q, "placed_at", f.PlacedAfter, f.PlacedBefore), nil
+}
+
+func (r *betRepository) CreateBatch(ctx context.Context, bets []*models.Bet) error {
+	for _, b := range bets {
+		b.PlacedAt = b.PlacedAt.UTC()
+	}
+	// A repository bound to a transaction runs the batch in it.
+	ctx = database.ContextWithTx(ctx, r.db.Statement.Context)
+	return r.tm.Transact(ctx, func(ctx context.Context) error {
+		return insertBatch(ctx, r.db, bets)
+	})
+}

@@ -1,0 +1,128 @@
+package repository
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
+
+	"socialpredict/database"
+)
+
+// sqliteBatchRows is how many rows one multi-row INSERT carries on SQLite
+// (well under its limit of 32766 bound parameters for our widest table).
+const sqliteBatchRows = 500
+
+// bulkTx returns the transaction manager bulk operations run under: they
+// join the caller's transaction (in a savepoint) or start their own, and do
+// not retry (a batch is large; the caller decides).
+func bulkTx(db *gorm.DB) *database.TransactionManager {
+	return database.NewTransactionManager(db, database.WithRetry(1, database.Backoff{}),
+		database.WithTxLogger(slog.New(slog.DiscardHandler)))
+}
+
+// insertBatch inserts rows, which must all be of one model type, and sets
+// their IDs; ctx must carry a transaction. On PostgreSQL it reserves the IDs
+// from the table's sequence in one query and streams the rows with COPY; on
+// SQLite it runs multi-row INSERTs. Rows are read where they are, never
+// copied into a second in-memory set.
+func insertBatch[T any](ctx context.Context, db *gorm.DB, rows []*T) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	conn := database.Conn(ctx, db)
+	if conn.Dialector.Name() != database.DriverPostgres {
+		return TranslateError(conn.CreateInBatches(rows, sqliteBatchRows).Error)
+	}
+	stmt := &gorm.Statement{DB: conn}
+	if err := stmt.Parse(rows[0]); err != nil {
+		return err
+	}
+	s := stmt.Schema
+	if err := reserveIDs(ctx, conn, s, rows); err != nil {
+		return err
+	}
+	src := &copySource[T]{rows: rows, fields: s.Fields, now: db.NowFunc(), ctx: ctx, index: -1}
+	return database.Raw(ctx, db, func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("bulk insert: unexpected driver connection %T", dc)
+		}
+		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{s.Table}, s.DBNames, src)
+		return TranslateError(err)
+	})
+}
+
+// reserveIDs takes IDs for the rows without one from the table's identity
+// sequence, in one round trip, and sets them.
+func reserveIDs[T any](ctx context.Context, conn *gorm.DB, s *schema.Schema, rows []*T) error {
+	pk := s.PrioritizedPrimaryField
+	if pk == nil || !pk.AutoIncrement {
+		return nil
+	}
+	var missing []reflect.Value
+	for _, r := range rows {
+		rv := reflect.ValueOf(r)
+		if _, zero := pk.ValueOf(ctx, rv); zero {
+			missing = append(missing, rv)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	var ids []int64
+	err := conn.Raw("SELECT nextval(pg_get_serial_sequence(?, ?)) FROM generate_series(1, ?)",
+		s.Table, pk.DBName, len(missing)).Scan(&ids).Error
+	if err != nil {
+		return TranslateError(err)
+	}
+	for i, rv := range missing {
+		if err := pk.Set(ctx, rv, ids[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copySource feeds rows to COPY one at a time.
+type copySource[T any] struct {
+	rows   []*T
+	fields []*schema.Field
+	now    time.Time
+	ctx    context.Context
+	index  int
+	values []any
+}
+
+// Next moves to the next row.
+func (c *copySource[T]) Next() bool {
+	c.index++
+	return c.index < len(c.rows)
+}
+
+// Values returns the current row's column values, filling zero
+// auto-create/update times with now.
+func (c *copySource[T]) Values() ([]any, error) {
+	rv := reflect.ValueOf(c.rows[c.index])
+	c.values = c.values[:0]
+	for _, f := range c.fields {
+		v, zero := f.ValueOf(c.ctx, rv)
+		if zero && (f.AutoCreateTime > 0 || f.AutoUpdateTime > 0) {
+			if err := f.Set(c.ctx, rv, c.now); err != nil {
+				return nil, err
+			}
+			v = c.now
+		}
+		c.values = append(c.values, v)
+	}
+	return c.values, nil
+}
+
+// Err reports no error: rows are already in memory.
+func (c *copySource[T]) Err() error { return nil }

@@ -1,0 +1,123 @@
+package repository
+
+import (
+	"context"
+	"time"
+
+	"socialpredict/models"
+)
+
+// Every repository method takes the context first and joins the transaction
+// the context carries (see database.Transact), so services compose them in
+// one transaction without handing a *gorm.DB around. Errors are the ones of
+// this package (ErrNotFound, ErrConflict, ErrInvalidReference,
+// ErrInvalidInput), the same on PostgreSQL and SQLite.
+
+// UserRepository stores users. Balances change only through the guarded
+// delta updates AddToBalance and AdjustBalances, never through Update.
+type UserRepository interface {
+	// Create inserts user and sets its ID (and timestamps when zero).
+	// ErrConflict names a taken username, display name or email.
+	Create(ctx context.Context, user *models.User) error
+	// GetByID returns the user, or ErrNotFound.
+	GetByID(ctx context.Context, id int64) (*models.User, error)
+	// GetByUsername returns the user, or ErrNotFound.
+	GetByUsername(ctx context.Context, username string) (*models.User, error)
+	// Update saves the profile fields (display name, email, user type) of
+	// user.ID; ErrNotFound when there is no such user.
+	Update(ctx context.Context, user *models.User) error
+	// Delete removes the user and their API keys; ErrNotFound when there is
+	// none, ErrInvalidReference while bets, markets or ledger rows refer to it.
+	Delete(ctx context.Context, id int64) error
+	// List returns one page of users. Sorts: created_at (default), username.
+	List(ctx context.Context, filters UserFilters) (Page[*models.User], error)
+	// CreateBatch inserts users in one transaction and sets their IDs: all or
+	// none (ErrConflict for a duplicate anywhere in the batch).
+	CreateBatch(ctx context.Context, users []*models.User) error
+	// AddToBalance adds delta (negative to debit) to a balance unless the
+	// result would be below floor, in one guarded statement, and returns the
+	// new balance. ErrInsufficientCredits when below floor, ErrNotFound when
+	// there is no such user.
+	AddToBalance(ctx context.Context, userID, delta, floor int64) (int64, error)
+	// AdjustBalances applies many deltas in one statement (credits such as
+	// payouts; no floor). ErrNotFound when a user does not exist (nothing is
+	// changed then only inside a transaction).
+	AdjustBalances(ctx context.Context, deltas []BalanceDelta) error
+}
+
+// BalanceDelta is a change to one user's balance.
+type BalanceDelta struct {
+	UserID int64 `json:"id"`
+	Delta  int64 `json:"delta"`
+}
+
+// MarketRepository stores markets.
+type MarketRepository interface {
+	// Create inserts market and sets its ID; ErrInvalidReference for an
+	// unknown creator, ErrInvalidInput for a value the schema rejects.
+	Create(ctx context.Context, market *models.Market) error
+	// GetByID returns the market, or ErrNotFound.
+	GetByID(ctx context.Context, id int64) (*models.Market, error)
+	// List returns one page of markets. Sorts: created_at (default),
+	// closes_at, volume.
+	List(ctx context.Context, filters MarketFilters) (Page[*models.Market], error)
+	// Update saves the descriptive fields (title, description, labels,
+	// closing time) of market.ID; ErrNotFound when there is none.
+	Update(ctx context.Context, market *models.Market) error
+	// AddBet adds a bet's amount to the market's aggregates and sets its
+	// probability, as a delta update; ErrNotFound when there is none.
+	AddBet(ctx context.Context, marketID int64, outcome models.Outcome, amount int64, probability float64) error
+	// Resolve marks the market resolved with result, guarded in SQL so that
+	// only the first of concurrent calls succeeds: ErrConflict when it is
+	// already resolved, ErrNotFound when there is none.
+	Resolve(ctx context.Context, marketID int64, result models.Resolution, at time.Time) error
+}
+
+// BetRepository stores bets.
+type BetRepository interface {
+	// Create inserts bet and sets its ID; ErrConflict for a repeated
+	// idempotency key of the same user, ErrInvalidReference for an unknown
+	// user or market.
+	Create(ctx context.Context, bet *models.Bet) error
+	// GetByID returns the bet, or ErrNotFound.
+	GetByID(ctx context.Context, id int64) (*models.Bet, error)
+	// GetByIdempotencyKey returns the user's bet placed with key, or ErrNotFound.
+	GetByIdempotencyKey(ctx context.Context, userID int64, key string) (*models.Bet, error)
+	// ListByMarket returns a page of a market's bets. Sorts: placed_at
+	// (default), amount.
+	ListByMarket(ctx context.Context, marketID int64, page PageRequest) (Page[*models.Bet], error)
+	// ListByUser returns a page of a user's bets. Sorts as ListByMarket.
+	ListByUser(ctx context.Context, userID int64, page PageRequest) (Page[*models.Bet], error)
+	// List returns a page of bets matching filters. Sorts as ListByMarket.
+	List(ctx context.Context, filters BetFilters) (Page[*models.Bet], error)
+	// Count returns how many bets match filters (paging fields ignored).
+	Count(ctx context.Context, filters BetFilters) (int64, error)
+	// CreateBatch inserts bets in one transaction (COPY on PostgreSQL) and
+	// sets their IDs: all or none (ErrConflict for a duplicate idempotency
+	// key anywhere in the batch).
+	CreateBatch(ctx context.Context, bets []*models.Bet) error
+}
+
+// LedgerRepository appends to and reads the credit ledger.
+type LedgerRepository interface {
+	// Append inserts entries (in one statement per few hundred rows) and
+	// sets their IDs.
+	Append(ctx context.Context, entries ...*models.LedgerEntry) error
+	// ListByUser returns a page of a user's ledger. Sorts: created_at (default).
+	ListByUser(ctx context.Context, userID int64, page PageRequest) (Page[*models.LedgerEntry], error)
+	// SumByUser returns the sum of a user's ledger amounts (0 for none).
+	SumByUser(ctx context.Context, userID int64) (int64, error)
+}
+
+// PositionRepository stores per-user-per-market aggregates.
+type PositionRepository interface {
+	// AddStake adds a bet to the user's position in the market, creating it
+	// on the first bet, in one statement, and returns the position after it.
+	AddStake(ctx context.Context, userID, marketID int64, outcome models.Outcome, amount int64, at time.Time) (*models.Position, error)
+	// Get returns the position, or ErrNotFound when the user has no bet there.
+	Get(ctx context.Context, userID, marketID int64) (*models.Position, error)
+	// ListByMarket returns a page of a market's positions, by user id.
+	ListByMarket(ctx context.Context, marketID int64, page PageRequest) (Page[*models.Position], error)
+	// ListByUser returns a page of a user's positions, by market id.
+	ListByUser(ctx context.Context, userID int64, page PageRequest) (Page[*models.Position], error)
+}

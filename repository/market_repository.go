@@ -1,0 +1,121 @@
+package repository
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"socialpredict/database"
+	"socialpredict/models"
+)
+
+// marketRepository is the GORM MarketRepository.
+type marketRepository struct{ db *gorm.DB }
+
+// NewMarketRepository returns the MarketRepository on db (a pool, or a
+// transaction the repository is bound to).
+func NewMarketRepository(db *gorm.DB) MarketRepository { return &marketRepository{db: db} }
+
+var marketKeys = keyset[models.Market]{
+	sorts: map[string]sortKey[models.Market]{
+		"created_at": {column: "created_at", kind: keyTime, value: func(m *models.Market) any { return m.CreatedAt }},
+		"closes_at":  {column: "closes_at", kind: keyTime, value: func(m *models.Market) any { return m.ClosesAt }},
+		"volume":     {column: "volume", kind: keyInt, value: func(m *models.Market) any { return m.Volume }},
+	},
+	defaultSort: "created_at",
+	tieColumn:   "id",
+	tie:         func(m *models.Market) int64 { return m.ID },
+}
+
+func (r *marketRepository) conn(ctx context.Context) *gorm.DB { return database.Conn(ctx, r.db) }
+
+func (r *marketRepository) Create(ctx context.Context, m *models.Market) error {
+	m.ClosesAt, m.CreatedAt, m.UpdatedAt = m.ClosesAt.UTC(), m.CreatedAt.UTC(), m.UpdatedAt.UTC()
+	return TranslateError(r.conn(ctx).Create(m).Error)
+}
+
+func (r *marketRepository) GetByID(ctx context.Context, id int64) (*models.Market, error) {
+	var m models.Market
+	if err := r.conn(ctx).Where("id = ?", id).Take(&m).Error; err != nil {
+		return nil, notFound(err, "market", id)
+	}
+	return &m, nil
+}
+
+func (r *marketRepository) List(ctx context.Context, f MarketFilters) (Page[*models.Market], error) {
+	q := r.conn(ctx).Model(&models.Market{})
+	switch f.Status {
+	case "":
+	case models.MarketOpen, models.MarketClosed, models.MarketResolved:
+		q = q.Where("status = ?", f.Status)
+	default:
+		return Page[*models.Market]{}, fmt.Errorf("%w: status: unknown %q", ErrInvalidInput, f.Status)
+	}
+	switch f.Result {
+	case "":
+	case models.ResolutionYes, models.ResolutionNo, models.ResolutionNA:
+		q = q.Where("resolution_result = ?", f.Result)
+	default:
+		return Page[*models.Market]{}, fmt.Errorf("%w: result: unknown %q", ErrInvalidInput, f.Result)
+	}
+	if f.CreatorID != 0 {
+		q = q.Where("creator_id = ?", f.CreatorID)
+	}
+	if f.Search != "" {
+		q = q.Where(`lower(question_title) LIKE ? ESCAPE '\'`, containsPattern(f.Search))
+	}
+	q = timeRange(q, "closes_at", f.ClosesAfter, f.ClosesBefore)
+	return marketKeys.page(q, f.PageRequest, f)
+}
+
+func (r *marketRepository) Update(ctx context.Context, m *models.Market) error {
+	res := r.conn(ctx).Model(&models.Market{ID: m.ID}).
+		Select("question_title", "description", "yes_label", "no_label", "closes_at", "updated_at").
+		Updates(map[string]any{"question_title": m.QuestionTitle, "description": m.Description, "yes_label": m.YesLabel,
+			"no_label": m.NoLabel, "closes_at": m.ClosesAt.UTC(), "updated_at": r.db.NowFunc()})
+	if res.Error != nil {
+		return TranslateError(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("%w: market %d", ErrNotFound, m.ID)
+	}
+	return nil
+}
+
+func (r *marketRepository) AddBet(ctx context.Context, marketID int64, outcome models.Outcome, amount int64, probability float64) error {
+	yes, no := amount, int64(0)
+	switch outcome {
+	case models.OutcomeYes:
+	case models.OutcomeNo:
+		yes, no = 0, amount
+	default:
+		return fmt.Errorf("%w: outcome: unknown %q", ErrInvalidInput, outcome)
+	}
+	res := r.conn(ctx).Exec(`UPDATE markets SET yes_stake = yes_stake + ?, no_stake = no_stake + ?, volume = volume + ?,
+		bet_count = bet_count + 1, probability = ?, updated_at = ? WHERE id = ?`,
+		yes, no, amount, probability, r.db.NowFunc(), marketID)
+	if res.Error != nil {
+		return TranslateError(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("%w: market %d", ErrNotFound, marketID)
+	}
+	return nil
+}
+
+func (r *marketRepository) Resolve(ctx context.Context, marketID int64, result models.Resolution, at time.Time) error {
+	res := r.conn(ctx).Exec(`UPDATE markets SET status = 'RESOLVED', resolution_result = ?, resolved_at = ?, updated_at = ?
+		WHERE id = ? AND status <> 'RESOLVED'`, result, at.UTC(), r.db.NowFunc(), marketID)
+	if res.Error != nil {
+		return TranslateError(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		if _, err := r.GetByID(ctx, marketID); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: market %d is already resolved", ErrConflict, marketID)
+	}
+	return nil
+}

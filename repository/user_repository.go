@@ -1,0 +1,162 @@
+package repository
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"socialpredict/database"
+	"socialpredict/models"
+)
+
+// userRepository is the GORM UserRepository.
+type userRepository struct {
+	db *gorm.DB
+	tm *database.TransactionManager
+}
+
+// NewUserRepository returns the UserRepository on db (a pool, or a
+// transaction the repository is bound to).
+func NewUserRepository(db *gorm.DB) UserRepository {
+	return &userRepository{db: db, tm: bulkTx(db)}
+}
+
+var userKeys = keyset[models.User]{
+	sorts: map[string]sortKey[models.User]{
+		"created_at": {column: "created_at", kind: keyTime, value: func(u *models.User) any { return u.CreatedAt }},
+		"username":   {column: "username", kind: keyString, value: func(u *models.User) any { return u.Username }},
+	},
+	defaultSort: "created_at",
+	tieColumn:   "id",
+	tie:         func(u *models.User) int64 { return u.ID },
+}
+
+func (r *userRepository) conn(ctx context.Context) *gorm.DB { return database.Conn(ctx, r.db) }
+
+func (r *userRepository) Create(ctx context.Context, user *models.User) error {
+	normalizeUser(user)
+	return TranslateError(r.conn(ctx).Create(user).Error)
+}
+
+func (r *userRepository) GetByID(ctx context.Context, id int64) (*models.User, error) {
+	var u models.User
+	if err := r.conn(ctx).Where("id = ?", id).Take(&u).Error; err != nil {
+		return nil, notFound(err, "user", id)
+	}
+	return &u, nil
+}
+
+func (r *userRepository) GetByUsername(ctx context.Context, username string) (*models.User, error) {
+	var u models.User
+	if err := r.conn(ctx).Where("username = ?", username).Take(&u).Error; err != nil {
+		return nil, notFound(err, "user", username)
+	}
+	return &u, nil
+}
+
+func (r *userRepository) Update(ctx context.Context, user *models.User) error {
+	res := r.conn(ctx).Model(&models.User{ID: user.ID}).
+		Select("display_name", "email", "user_type", "updated_at").
+		Updates(map[string]any{"display_name": user.DisplayName, "email": user.Email, "user_type": user.UserType,
+			"updated_at": r.db.NowFunc()})
+	if res.Error != nil {
+		return TranslateError(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("%w: user %d", ErrNotFound, user.ID)
+	}
+	return nil
+}
+
+func (r *userRepository) Delete(ctx context.Context, id int64) error {
+	res := r.conn(ctx).Where("id = ?", id).Delete(&models.User{})
+	if res.Error != nil {
+		return TranslateError(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("%w: user %d", ErrNotFound, id)
+	}
+	return nil
+}
+
+func (r *userRepository) List(ctx context.Context, f UserFilters) (Page[*models.User], error) {
+	q := r.conn(ctx).Model(&models.User{})
+	switch f.UserType {
+	case "":
+	case models.UserTypeAdmin, models.UserTypeRegular:
+		q = q.Where("user_type = ?", f.UserType)
+	default:
+		return Page[*models.User]{}, fmt.Errorf("%w: user type: unknown %q", ErrInvalidInput, f.UserType)
+	}
+	if f.UsernamePrefix != "" {
+		q = q.Where(`username LIKE ? ESCAPE '\'`, prefixPattern(f.UsernamePrefix))
+	}
+	if f.Search != "" {
+		p := containsPattern(f.Search)
+		q = q.Where(`(lower(username) LIKE ? ESCAPE '\' OR lower(display_name) LIKE ? ESCAPE '\')`, p, p)
+	}
+	q = timeRange(q, "created_at", f.CreatedAfter, f.CreatedBefore)
+	return userKeys.page(q, f.PageRequest, f)
+}
+
+func (r *userRepository) CreateBatch(ctx context.Context, users []*models.User) error {
+	for _, u := range users {
+		normalizeUser(u)
+	}
+	// A repository bound to a transaction runs the batch in it.
+	ctx = database.ContextWithTx(ctx, r.db.Statement.Context)
+	return r.tm.Transact(ctx, func(ctx context.Context) error {
+		return insertBatch(ctx, r.db, users)
+	})
+}
+
+func (r *userRepository) AddToBalance(ctx context.Context, userID, delta, floor int64) (int64, error) {
+	var balance []int64
+	err := r.conn(ctx).Raw(`UPDATE users SET balance = balance + ?, updated_at = ?
+		WHERE id = ? AND balance + ? >= ? RETURNING balance`,
+		delta, r.db.NowFunc(), userID, delta, floor).Scan(&balance).Error
+	if err != nil {
+		return 0, TranslateError(err)
+	}
+	if len(balance) == 0 {
+		if _, err := r.GetByID(ctx, userID); err != nil {
+			return 0, err
+		}
+		return 0, fmt.Errorf("%w: user %d", ErrInsufficientCredits, userID)
+	}
+	return balance[0], nil
+}
+
+func (r *userRepository) AdjustBalances(ctx context.Context, deltas []BalanceDelta) error {
+	if len(deltas) == 0 {
+		return nil
+	}
+	payload, err := json.Marshal(deltas)
+	if err != nil {
+		return err
+	}
+	conn := r.conn(ctx)
+	sql := `UPDATE users SET balance = balance + d.delta, updated_at = ?
+		FROM (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.delta') AS delta FROM json_each(?)) AS d
+		WHERE users.id = d.id`
+	if conn.Dialector.Name() == database.DriverPostgres {
+		sql = `UPDATE users AS u SET balance = u.balance + d.delta, updated_at = ?
+			FROM jsonb_to_recordset(?::jsonb) AS d(id bigint, delta bigint)
+			WHERE u.id = d.id`
+	}
+	res := conn.Exec(sql, r.db.NowFunc(), string(payload))
+	if res.Error != nil {
+		return TranslateError(res.Error)
+	}
+	if res.RowsAffected != int64(len(deltas)) {
+		return fmt.Errorf("%w: %d of %d users to adjust exist (or a user is listed twice)", ErrNotFound, res.RowsAffected, len(deltas))
+	}
+	return nil
+}
+
+// normalizeUser stores times in UTC, so that they sort as text on SQLite.
+func normalizeUser(u *models.User) {
+	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+}
