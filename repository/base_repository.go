@@ -3,6 +3,7 @@ package repository
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -79,6 +80,9 @@ type keyset[T any] struct {
 	defaultSort string
 	tieColumn   string
 	tie         func(*T) int64
+	// columns are selected and read by scan, in this order.
+	columns string
+	scan    func(*sql.Rows) (*T, error)
 }
 
 // page runs q (already filtered) for the page req asks for. filters
@@ -115,10 +119,9 @@ func (k keyset[T]) page(q *gorm.DB, req PageRequest, filters any) (Page[*T], err
 		}
 		q = q.Where(fmt.Sprintf("(%s, %s) %s (?, ?)", sk.column, k.tieColumn, cmp), v, c.Tie)
 	}
-	var rows []*T
-	err = q.Order(sk.column + " " + order).Order(k.tieColumn + " " + order).Limit(limit + 1).Find(&rows).Error
+	rows, err := k.fetch(q.Select(k.columns).Order(sk.column+" "+order).Order(k.tieColumn+" "+order).Limit(limit+1), limit+1)
 	if err != nil {
-		return Page[*T]{}, TranslateError(err)
+		return Page[*T]{}, err
 	}
 	page := Page[*T]{Items: rows}
 	if len(rows) > limit {
@@ -127,6 +130,24 @@ func (k keyset[T]) page(q *gorm.DB, req PageRequest, filters any) (Page[*T], err
 		page.NextCursor = encodeCursor(cursor{Sort: name, Desc: req.Desc, Value: formatKey(sk.value(last)), Tie: k.tie(last), Filters: fp})
 	}
 	return page, nil
+}
+
+// fetch runs q and scans its rows.
+func (k keyset[T]) fetch(q *gorm.DB, capacity int) (out []*T, err error) {
+	rows, err := q.Rows()
+	if err != nil {
+		return nil, TranslateError(err)
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	out = make([]*T, 0, capacity)
+	for rows.Next() {
+		item, err := k.scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, item)
+	}
+	return out, TranslateError(rows.Err())
 }
 
 func (k keyset[T]) sortNames() []string {

@@ -28,6 +28,8 @@ var betKeys = keyset[models.Bet]{
 	defaultSort: "placed_at",
 	tieColumn:   "id",
 	tie:         func(b *models.Bet) int64 { return b.ID },
+	columns:     betColumns,
+	scan:        scanBet,
 }
 
 func (r *betRepository) conn(ctx context.Context) *gorm.DB { return database.Conn(ctx, r.db) }

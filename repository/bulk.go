@@ -45,14 +45,14 @@ func insertBatch[T any](ctx context.Context, db *gorm.DB, rows []*T) error {
 		return err
 	}
 	s := stmt.Schema
-	if err := reserveIDs(ctx, conn, s, rows); err != nil {
-		return err
-	}
 	src := &copySource[T]{rows: rows, fields: s.Fields, now: db.NowFunc(), ctx: ctx, index: -1}
 	return database.Raw(ctx, db, func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("bulk insert: unexpected driver connection %T", dc)
+		}
+		if err := reserveIDs(ctx, c.Conn(), s, rows); err != nil {
+			return TranslateError(err)
 		}
 		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{s.Table}, s.DBNames, src)
 		return TranslateError(err)
@@ -60,8 +60,8 @@ func insertBatch[T any](ctx context.Context, db *gorm.DB, rows []*T) error {
 }
 
 // reserveIDs takes IDs for the rows without one from the table's identity
-// sequence, in one round trip, and sets them.
-func reserveIDs[T any](ctx context.Context, conn *gorm.DB, s *schema.Schema, rows []*T) error {
+// sequence, in one round trip returning one array, and sets them.
+func reserveIDs[T any](ctx context.Context, conn *pgx.Conn, s *schema.Schema, rows []*T) error {
 	pk := s.PrioritizedPrimaryField
 	if pk == nil || !pk.AutoIncrement {
 		return nil
@@ -77,10 +77,10 @@ func reserveIDs[T any](ctx context.Context, conn *gorm.DB, s *schema.Schema, row
 		return nil
 	}
 	var ids []int64
-	err := conn.Raw("SELECT nextval(pg_get_serial_sequence(?, ?)) FROM generate_series(1, ?)",
-		s.Table, pk.DBName, len(missing)).Scan(&ids).Error
+	err := conn.QueryRow(ctx, "SELECT array_agg(nextval(pg_get_serial_sequence($1, $2))) FROM generate_series(1, $3)",
+		s.Table, pk.DBName, len(missing)).Scan(&ids)
 	if err != nil {
-		return TranslateError(err)
+		return err
 	}
 	for i, rv := range missing {
 		if err := pk.Set(ctx, rv, ids[i]); err != nil {

@@ -23,6 +23,8 @@ var ledgerKeys = keyset[models.LedgerEntry]{
 	defaultSort: "created_at",
 	tieColumn:   "id",
 	tie:         func(e *models.LedgerEntry) int64 { return e.ID },
+	columns:     ledgerColumns,
+	scan:        scanLedgerEntry,
 }
 
 func (r *ledgerRepository) conn(ctx context.Context) *gorm.DB { return database.Conn(ctx, r.db) }

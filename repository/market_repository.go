@@ -27,6 +27,8 @@ var marketKeys = keyset[models.Market]{
 	defaultSort: "created_at",
 	tieColumn:   "id",
 	tie:         func(m *models.Market) int64 { return m.ID },
+	columns:     marketColumns,
+	scan:        scanMarket,
 }
 
 func (r *marketRepository) conn(ctx context.Context) *gorm.DB { return database.Conn(ctx, r.db) }

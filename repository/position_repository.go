@@ -27,6 +27,8 @@ var (
 		defaultSort: "user_id",
 		tieColumn:   "market_id",
 		tie:         func(p *models.Position) int64 { return p.MarketID },
+		columns:     positionColumns,
+		scan:        scanPosition,
 	}
 	// positionsOfUser orders one user's positions by market.
 	positionsOfUser = keyset[models.Position]{
@@ -36,6 +38,8 @@ var (
 		defaultSort: "market_id",
 		tieColumn:   "user_id",
 		tie:         func(p *models.Position) int64 { return p.UserID },
+		columns:     positionColumns,
+		scan:        scanPosition,
 	}
 )
 

@@ -31,6 +31,8 @@ var userKeys = keyset[models.User]{
 	defaultSort: "created_at",
 	tieColumn:   "id",
 	tie:         func(u *models.User) int64 { return u.ID },
+	columns:     userColumns,
+	scan:        scanUser,
 }
 
 func (r *userRepository) conn(ctx context.Context) *gorm.DB { return database.Conn(ctx, r.db) }
