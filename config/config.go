@@ -8,6 +8,7 @@ import (
 
 	"socialpredict/database"
 	"socialpredict/internal/confkit"
+	"socialpredict/service"
 )
 
 // EnvPrefix starts every environment variable that overrides a key: the key
@@ -23,14 +24,15 @@ var aliases = []confkit.Alias{{Env: "DATABASE_URL", Key: "database.url"}}
 
 // Config is the whole configuration file.
 type Config struct {
-	Database database.Config `yaml:"database"`
-	Log      LogConfig       `yaml:"log"`
+	Database  database.Config   `yaml:"database"`
+	Economics service.Economics `yaml:"economics"`
+	Log       LogConfig         `yaml:"log"`
 }
 
 // Default returns the configuration used when there is no file and no
 // environment variable: the embedded SQLite database ./socialpredict.db.
 func Default() Config {
-	return Config{Database: database.DefaultConfig(), Log: DefaultLog()}
+	return Config{Database: database.DefaultConfig(), Economics: service.DefaultEconomics(), Log: DefaultLog()}
 }
 
 // Loaded is a configuration together with where each value came from.
@@ -84,7 +86,7 @@ func Parse(name string, data []byte, environ []string) (*Loaded, error) {
 			}
 		}
 	}
-	for _, verr := range []error{l.Database.Validate(), l.Log.Validate()} {
+	for _, verr := range []error{l.Database.Validate(), l.Economics.Validate(), l.Log.Validate()} {
 		var more confkit.Errors
 		if errors.As(verr, &more) {
 			problems = append(problems, more...)

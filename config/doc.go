@@ -1,4 +1,4 @@
 // Package config is the application's configuration: the YAML file with its
-// sections (database, log, and later economics and server), how it is loaded
+// sections (database, economics, log, and later server), how it is loaded
 // (file, ${VAR} expansion, environment overrides) and how it is shown.
 package config

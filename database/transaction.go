@@ -176,15 +176,22 @@ func (tm *TransactionManager) Transact(ctx context.Context, fn func(ctx context.
 	if attempts <= 0 {
 		attempts = tm.attempts
 	}
+	return tm.retry(ctx, attempts, "transaction", func() error { return tm.runOnce(ctx, fn, o) })
+}
+
+// retry runs once until it succeeds, fails with an error RetryReason does
+// not retry, attempts runs were made, or ctx ends; it waits the backoff
+// between runs, and logs and counts each retry.
+func (tm *TransactionManager) retry(ctx context.Context, attempts int, what string, once func() error) error {
 	for attempt := 1; ; attempt++ {
-		err := tm.runOnce(ctx, fn, o)
+		err := once()
 		reason := RetryReason(err)
 		if err == nil || reason == "" || attempt >= attempts || ctx.Err() != nil {
 			return err
 		}
 		tm.countRetry(reason)
 		delay := tm.backoff.Delay(attempt - 1)
-		tm.log.Warn("transaction retried", "reason", reason, "attempt", attempt, "retry_in", delay, "error", err)
+		tm.log.Warn(what+" retried", "reason", reason, "attempt", attempt, "retry_in", delay, "error", err)
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -287,4 +294,16 @@ func (tm *TransactionManager) savepoint(ctx context.Context, outer *txState, fn 
 		return fmt.Errorf("release savepoint: %w", err)
 	}
 	return nil
+}
+
+// Retry runs fn, a unit of work that is atomic by itself (one statement, or
+// work that joins the transaction ctx already carries), and reruns it on the
+// errors Transact retries, without starting a transaction: a single
+// statement in autocommit mode costs one round trip instead of three. Inside
+// a transaction it runs fn once: only the outermost call retries.
+func (tm *TransactionManager) Retry(ctx context.Context, fn func(ctx context.Context) error) error {
+	if txFrom(ctx) != nil {
+		return fn(ctx)
+	}
+	return tm.retry(ctx, tm.attempts, "statement", func() error { return fn(ctx) })
 }

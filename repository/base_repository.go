@@ -133,11 +133,16 @@ func (k keyset[T]) page(q *gorm.DB, req PageRequest, filters any) (Page[*T], err
 }
 
 // fetch runs q and scans its rows.
-func (k keyset[T]) fetch(q *gorm.DB, capacity int) (out []*T, err error) {
+func (k keyset[T]) fetch(q *gorm.DB, capacity int) ([]*T, error) {
 	rows, err := q.Rows()
 	if err != nil {
 		return nil, TranslateError(err)
 	}
+	return k.collect(rows, capacity)
+}
+
+// collect scans and closes rows.
+func (k keyset[T]) collect(rows *sql.Rows, capacity int) (out []*T, err error) {
 	defer func() { err = errors.Join(err, rows.Close()) }()
 	out = make([]*T, 0, capacity)
 	for rows.Next() {

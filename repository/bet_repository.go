@@ -2,6 +2,7 @@ package repository
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"gorm.io/gorm"
@@ -107,4 +108,30 @@ func (r *betRepository) CreateBatch(ctx context.Context, bets []*models.Bet) err
 	return r.tm.Transact(ctx, func(ctx context.Context) error {
 		return insertBatch(ctx, r.db, bets)
 	})
+}
+
+func (r *betRepository) ScanMarkets(ctx context.Context, marketIDs []int64, fn func(*models.Bet, string) error) (err error) {
+	if len(marketIDs) == 0 {
+		return nil
+	}
+	rows, err := r.conn(ctx).Raw(`SELECT b.id, b.user_id, b.market_id, b.outcome, b.amount, b.fee, b.probability_after,
+			b.placed_at, b.idempotency_key, u.username
+		FROM bets b JOIN users u ON u.id = b.user_id
+		WHERE b.market_id IN ? ORDER BY b.market_id, b.placed_at, b.id`, marketIDs).Rows()
+	if err != nil {
+		return TranslateError(err)
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	for rows.Next() {
+		var b models.Bet
+		var username string
+		if err := rows.Scan(&b.ID, &b.UserID, &b.MarketID, &b.Outcome, &b.Amount, &b.Fee, &b.ProbabilityAfter,
+			&b.PlacedAt, &b.IdempotencyKey, &username); err != nil {
+			return err
+		}
+		if err := fn(&b, username); err != nil {
+			return err
+		}
+	}
+	return TranslateError(rows.Err())
 }

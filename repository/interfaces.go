@@ -43,6 +43,12 @@ type UserRepository interface {
 	// payouts; no floor). ErrNotFound when a user does not exist (nothing is
 	// changed then only inside a transaction).
 	AdjustBalances(ctx context.Context, deltas []BalanceDelta) error
+	// CreateAPIKey stores an API key (its hash); ErrConflict for a hash
+	// already stored, ErrInvalidReference for an unknown user.
+	CreateAPIKey(ctx context.Context, key *models.APIKey) error
+	// GetByAPIKeyHash returns the user owning the unrevoked key with this
+	// hash, or ErrNotFound.
+	GetByAPIKeyHash(ctx context.Context, hash string) (*models.User, error)
 }
 
 // BalanceDelta is a change to one user's balance.
@@ -61,6 +67,12 @@ type MarketRepository interface {
 	// List returns one page of markets. Sorts: created_at (default),
 	// closes_at, volume.
 	List(ctx context.Context, filters MarketFilters) (Page[*models.Market], error)
+	// ListByBettor returns every market the user has bet on, by id, in one
+	// query.
+	ListByBettor(ctx context.Context, userID int64) ([]*models.Market, error)
+	// CreateBatch inserts markets in one transaction (COPY on PostgreSQL)
+	// and sets their IDs: all or none.
+	CreateBatch(ctx context.Context, markets []*models.Market) error
 	// Update saves the descriptive fields (title, description, labels,
 	// closing time) of market.ID; ErrNotFound when there is none.
 	Update(ctx context.Context, market *models.Market) error
@@ -68,9 +80,10 @@ type MarketRepository interface {
 	// probability, as a delta update; ErrNotFound when there is none.
 	AddBet(ctx context.Context, marketID int64, outcome models.Outcome, amount int64, probability float64) error
 	// Resolve marks the market resolved with result, guarded in SQL so that
-	// only the first of concurrent calls succeeds: ErrConflict when it is
-	// already resolved, ErrNotFound when there is none.
-	Resolve(ctx context.Context, marketID int64, result models.Resolution, at time.Time) error
+	// only the first of concurrent calls succeeds, and returns the market as
+	// it is then (its row stays locked until the transaction ends):
+	// ErrConflict when it is already resolved, ErrNotFound when there is none.
+	Resolve(ctx context.Context, marketID int64, result models.Resolution, at time.Time) (*models.Market, error)
 }
 
 // BetRepository stores bets.
@@ -96,6 +109,10 @@ type BetRepository interface {
 	// sets their IDs: all or none (ErrConflict for a duplicate idempotency
 	// key anywhere in the batch).
 	CreateBatch(ctx context.Context, bets []*models.Bet) error
+	// ScanMarkets streams the bets of the markets in (market_id, placed_at,
+	// id) order, each with its user's username, in one query; it stops at
+	// fn's first error and returns it.
+	ScanMarkets(ctx context.Context, marketIDs []int64, fn func(bet *models.Bet, username string) error) error
 }
 
 // LedgerRepository appends to and reads the credit ledger.
@@ -107,6 +124,20 @@ type LedgerRepository interface {
 	ListByUser(ctx context.Context, userID int64, page PageRequest) (Page[*models.LedgerEntry], error)
 	// SumByUser returns the sum of a user's ledger amounts (0 for none).
 	SumByUser(ctx context.Context, userID int64) (int64, error)
+	// Credit applies many credits of one market to balances and writes their
+	// ledger rows (with the balance after each), in a number of statements
+	// that does not depend on how many credits there are. A user may appear
+	// more than once (a payout and a creator reward). ErrNotFound when a user
+	// does not exist; call it inside a transaction, so that nothing is
+	// changed then.
+	Credit(ctx context.Context, marketID int64, credits []Credit, at time.Time) error
+}
+
+// Credit is one positive balance change of a resolution.
+type Credit struct {
+	UserID int64             `json:"user_id"`
+	Kind   models.LedgerKind `json:"kind"`
+	Amount int64             `json:"amount"`
 }
 
 // PositionRepository stores per-user-per-market aggregates.
@@ -120,4 +151,6 @@ type PositionRepository interface {
 	ListByMarket(ctx context.Context, marketID int64, page PageRequest) (Page[*models.Position], error)
 	// ListByUser returns a page of a user's positions, by market id.
 	ListByUser(ctx context.Context, userID int64, page PageRequest) (Page[*models.Position], error)
+	// CreateBatch inserts positions in one transaction (COPY on PostgreSQL).
+	CreateBatch(ctx context.Context, positions []*models.Position) error
 }

@@ -107,17 +107,35 @@ func (r *marketRepository) AddBet(ctx context.Context, marketID int64, outcome m
 	return nil
 }
 
-func (r *marketRepository) Resolve(ctx context.Context, marketID int64, result models.Resolution, at time.Time) error {
-	res := r.conn(ctx).Exec(`UPDATE markets SET status = 'RESOLVED', resolution_result = ?, resolved_at = ?, updated_at = ?
-		WHERE id = ? AND status <> 'RESOLVED'`, result, at.UTC(), r.db.NowFunc(), marketID)
-	if res.Error != nil {
-		return TranslateError(res.Error)
+func (r *marketRepository) Resolve(ctx context.Context, marketID int64, result models.Resolution, at time.Time) (*models.Market, error) {
+	rows, err := r.conn(ctx).Raw(`UPDATE markets SET status = 'RESOLVED', resolution_result = ?, resolved_at = ?, updated_at = ?
+		WHERE id = ? AND status <> 'RESOLVED' RETURNING `+marketColumns, result, at.UTC(), r.db.NowFunc(), marketID).Rows()
+	if err != nil {
+		return nil, TranslateError(err)
 	}
-	if res.RowsAffected == 0 {
+	updated, err := marketKeys.collect(rows, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(updated) == 0 {
 		if _, err := r.GetByID(ctx, marketID); err != nil {
-			return err
+			return nil, err
 		}
-		return fmt.Errorf("%w: market %d is already resolved", ErrConflict, marketID)
+		return nil, fmt.Errorf("%w: market %d is already resolved", ErrConflict, marketID)
 	}
-	return nil
+	return updated[0], nil
+}
+
+func (r *marketRepository) CreateBatch(ctx context.Context, markets []*models.Market) error {
+	for _, m := range markets {
+		m.ClosesAt, m.CreatedAt, m.UpdatedAt = m.ClosesAt.UTC(), m.CreatedAt.UTC(), m.UpdatedAt.UTC()
+	}
+	ctx = database.ContextWithTx(ctx, r.db.Statement.Context)
+	return bulkTx(r.db).Transact(ctx, func(ctx context.Context) error { return insertBatch(ctx, r.db, markets) })
+}
+
+func (r *marketRepository) ListByBettor(ctx context.Context, userID int64) ([]*models.Market, error) {
+	q := r.conn(ctx).Table("markets").Select(marketColumns).
+		Where("id IN (SELECT market_id FROM positions WHERE user_id = ?)", userID).Order("id")
+	return marketKeys.fetch(q, 0)
 }

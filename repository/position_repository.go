@@ -86,3 +86,11 @@ func (r *positionRepository) ListByUser(ctx context.Context, userID int64, page 
 	q := r.conn(ctx).Model(&models.Position{}).Where("user_id = ?", userID)
 	return positionsOfUser.page(q, page, userID)
 }
+
+func (r *positionRepository) CreateBatch(ctx context.Context, positions []*models.Position) error {
+	for _, p := range positions {
+		p.FirstBetAt, p.UpdatedAt = p.FirstBetAt.UTC(), p.UpdatedAt.UTC()
+	}
+	ctx = database.ContextWithTx(ctx, r.db.Statement.Context)
+	return bulkTx(r.db).Transact(ctx, func(ctx context.Context) error { return insertBatch(ctx, r.db, positions) })
+}

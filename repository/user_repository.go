@@ -162,3 +162,17 @@ func (r *userRepository) AdjustBalances(ctx context.Context, deltas []BalanceDel
 func normalizeUser(u *models.User) {
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
 }
+
+func (r *userRepository) CreateAPIKey(ctx context.Context, key *models.APIKey) error {
+	key.CreatedAt = key.CreatedAt.UTC()
+	return TranslateError(r.conn(ctx).Create(key).Error)
+}
+
+func (r *userRepository) GetByAPIKeyHash(ctx context.Context, hash string) (*models.User, error) {
+	var u models.User
+	err := r.conn(ctx).Where("id = (SELECT user_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL)", hash).Take(&u).Error
+	if err != nil {
+		return nil, notFound(err, "user with API key", "(hash)")
+	}
+	return &u, nil
+}

@@ -1,0 +1,204 @@
+package repository_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"socialpredict/dal"
+	"socialpredict/dal/daltest"
+	"socialpredict/database/dbtest"
+	"socialpredict/models"
+	"socialpredict/repository"
+)
+
+func TestPositionAddStake(t *testing.T) {
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+		ctx := t.Context()
+		u := daltest.User(t, d)
+		m := daltest.Market(t, d, u.ID)
+		first := daltest.Now.In(time.FixedZone("X", 3600))
+		steps := []struct {
+			outcome models.Outcome
+			amount  int64
+			at      time.Time
+			want    models.Position
+		}{
+			{models.OutcomeYes, 5, first,
+				models.Position{UserID: u.ID, MarketID: m.ID, YesStake: 5, BetCount: 1, FirstBetAt: first, UpdatedAt: first}},
+			{models.OutcomeNo, 7, first.Add(time.Minute),
+				models.Position{UserID: u.ID, MarketID: m.ID, YesStake: 5, NoStake: 7, BetCount: 2, FirstBetAt: first, UpdatedAt: first.Add(time.Minute)}},
+			{models.OutcomeYes, 10, first.Add(time.Hour),
+				models.Position{UserID: u.ID, MarketID: m.ID, YesStake: 15, NoStake: 7, BetCount: 3, FirstBetAt: first, UpdatedAt: first.Add(time.Hour)}},
+		}
+		for i, s := range steps {
+			got, err := d.Positions().AddStake(ctx, u.ID, m.ID, s.outcome, s.amount, s.at)
+			if err != nil {
+				t.Fatalf("AddStake #%d: %v", i, err)
+			}
+			if diff := cmp.Diff(got, &s.want); diff != "" {
+				t.Errorf("AddStake #%d returned (-got +want):\n%s", i, diff)
+			}
+			stored, err := d.Positions().Get(ctx, u.ID, m.ID)
+			if err != nil {
+				t.Fatalf("Get: %v", err)
+			}
+			if diff := cmp.Diff(stored, &s.want); diff != "" {
+				t.Errorf("Get after AddStake #%d (-got +want):\n%s", i, diff)
+			}
+		}
+
+		// Another user's position in the same market is separate.
+		other := daltest.User(t, d)
+		got, err := d.Positions().AddStake(ctx, other.ID, m.ID, models.OutcomeNo, 3, first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.BetCount != 1 || got.NoStake != 3 || got.YesStake != 0 {
+			t.Errorf("first stake of another user = %+v", got)
+		}
+	})
+}
+
+func TestPositionErrors(t *testing.T) {
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+		ctx := t.Context()
+		u := daltest.User(t, d)
+		m := daltest.Market(t, d, u.ID)
+		if _, err := d.Positions().AddStake(ctx, u.ID, m.ID, models.OutcomeYes, 5, daltest.Now); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name    string
+			user    int64
+			market  int64
+			outcome models.Outcome
+			amount  int64
+			kind    error
+		}{
+			{"unknown market", u.ID, m.ID + 1000, models.OutcomeYes, 1, repository.ErrInvalidReference},
+			{"unknown user", u.ID + 1000, m.ID, models.OutcomeYes, 1, repository.ErrInvalidReference},
+			{"unknown outcome", u.ID, m.ID, "MAYBE", 1, repository.ErrInvalidInput},
+			{"stake below zero", u.ID, m.ID, models.OutcomeYes, -6, repository.ErrInvalidInput},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				p, err := d.Positions().AddStake(ctx, tc.user, tc.market, tc.outcome, tc.amount, daltest.Now)
+				wantErr(t, "AddStake", err, tc.kind)
+				if p != nil {
+					t.Errorf("AddStake returned %+v with the error", p)
+				}
+			})
+		}
+		got, err := d.Positions().Get(ctx, u.ID, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.YesStake != 5 || got.BetCount != 1 {
+			t.Errorf("position after failed AddStakes = %+v, want the first stake only", got)
+		}
+		other := daltest.User(t, d)
+		for _, k := range [][2]int64{{other.ID, m.ID}, {u.ID, m.ID + 1000}, {other.ID + 1000, m.ID}} {
+			p, err := d.Positions().Get(ctx, k[0], k[1])
+			wantErr(t, fmt.Sprintf("Get(%d, %d)", k[0], k[1]), err, repository.ErrNotFound)
+			if p != nil {
+				t.Errorf("Get(%d, %d) returned %+v with the error", k[0], k[1], p)
+			}
+		}
+	})
+}
+
+func TestPositionLists(t *testing.T) {
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+		ctx := t.Context()
+		var users []*models.User
+		for range 11 {
+			users = append(users, daltest.User(t, d))
+		}
+		var markets []*models.Market
+		for range 9 {
+			markets = append(markets, daltest.Market(t, d, users[0].ID))
+		}
+		// users[i] has a position in markets[j] when (i+j) % 3 != 0.
+		has := func(i, j int) bool { return (i+j)%3 != 0 }
+		for i, u := range users {
+			for j, m := range markets {
+				if has(i, j) {
+					if _, err := d.Positions().AddStake(ctx, u.ID, m.ID, models.OutcomeYes, int64(i+j+1), daltest.Now); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		for _, desc := range []bool{false, true} {
+			for _, limit := range []int{1, 2, 5, 0} {
+				req := repository.PageRequest{Desc: desc, Limit: limit}
+				for j, m := range markets {
+					got := collectAll(t, func(ctx context.Context, req repository.PageRequest) (repository.Page[*models.Position], error) {
+						return d.Positions().ListByMarket(ctx, m.ID, req)
+					}, req, nil)
+					var want []int64
+					for i, u := range users {
+						if has(i, j) {
+							want = append(want, u.ID)
+						}
+					}
+					slices.Sort(want)
+					if desc {
+						slices.Reverse(want)
+					}
+					if diff := cmp.Diff(idsOf(got, func(p *models.Position) int64 { return p.UserID }), want); diff != "" {
+						t.Errorf("ListByMarket(%d) desc=%v limit=%d: users (-got +want):\n%s", m.ID, desc, limit, diff)
+					}
+					for _, p := range got {
+						if p.MarketID != m.ID {
+							t.Errorf("ListByMarket(%d) returned a position in market %d", m.ID, p.MarketID)
+						}
+					}
+				}
+				for i, u := range users {
+					got := collectAll(t, func(ctx context.Context, req repository.PageRequest) (repository.Page[*models.Position], error) {
+						return d.Positions().ListByUser(ctx, u.ID, req)
+					}, req, nil)
+					var want []int64
+					for j, m := range markets {
+						if has(i, j) {
+							want = append(want, m.ID)
+						}
+					}
+					slices.Sort(want)
+					if desc {
+						slices.Reverse(want)
+					}
+					if diff := cmp.Diff(idsOf(got, func(p *models.Position) int64 { return p.MarketID }), want); diff != "" {
+						t.Errorf("ListByUser(%d) desc=%v limit=%d: markets (-got +want):\n%s", u.ID, desc, limit, diff)
+					}
+					for _, p := range got {
+						if p.UserID != u.ID {
+							t.Errorf("ListByUser(%d) returned a position of user %d", u.ID, p.UserID)
+						}
+					}
+				}
+			}
+		}
+		// The one sort of each list by name; anything else is refused.
+		if _, err := d.Positions().ListByMarket(ctx, markets[0].ID, repository.PageRequest{Sort: "user_id"}); err != nil {
+			t.Errorf("ListByMarket sorted by user_id: %v", err)
+		}
+		if _, err := d.Positions().ListByUser(ctx, users[0].ID, repository.PageRequest{Sort: "market_id"}); err != nil {
+			t.Errorf("ListByUser sorted by market_id: %v", err)
+		}
+		for _, sort := range []string{"market_id", "yes_stake", "updated_at"} {
+			_, err := d.Positions().ListByMarket(ctx, markets[0].ID, repository.PageRequest{Sort: sort})
+			wantErr(t, fmt.Sprintf("ListByMarket sorted by %q", sort), err, repository.ErrInvalidInput)
+		}
+		for _, sort := range []string{"user_id", "yes_stake", "updated_at"} {
+			_, err := d.Positions().ListByUser(ctx, users[0].ID, repository.PageRequest{Sort: sort})
+			wantErr(t, fmt.Sprintf("ListByUser sorted by %q", sort), err, repository.ErrInvalidInput)
+		}
+	})
+}

@@ -1,0 +1,162 @@
+package service
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"socialpredict/database"
+	"socialpredict/models"
+	"socialpredict/repository"
+)
+
+// placeBetSQL is a whole bet in one PostgreSQL statement: one round trip
+// instead of six, atomic by itself (autocommit) or inside the caller's
+// transaction.
+//
+//   - a types the parameters once.
+//   - dup finds the bet a repeated idempotency key placed.
+//   - lk locks the market and the user row (FOR NO KEY UPDATE), so that the
+//     checks made on them (open, balance) hold for the updates below even
+//     when a concurrent bet or resolution changed them first: a waiting
+//     statement re-reads the newest committed rows.
+//   - g is the gate: only an open market passes, with the bet's cost (the
+//     first-bet fee decided from the positions aggregate).
+//   - u debits the user, guarded in SQL (never read-modify-write); every
+//     later part depends on u's row, so a rejected debit writes nothing.
+//   - m updates the market aggregates and the WPAM probability from the
+//     newest stakes; b, p and l insert the bet (with the probability after
+//     it), the position and the ledger rows.
+//
+// The final row tells the caller what happened; a failure in any part (a
+// concurrent duplicate idempotency key, say) aborts the whole statement.
+const placeBetSQL = `
+WITH a AS (
+	SELECT CAST(@user AS bigint) AS user_id, CAST(@market AS bigint) AS market_id, CAST(@outcome AS text) AS outcome,
+		CAST(@amount AS bigint) AS amount, CAST(@yes AS bigint) AS yes, CAST(@no AS bigint) AS no,
+		CAST(@key AS text) AS key, CAST(@now AS timestamptz) AS now,
+		CAST(@buy_fee AS bigint) AS buy_fee, CAST(@first_fee AS bigint) AS first_fee, CAST(@max_debt AS bigint) AS max_debt,
+		CAST(@p0 AS float8) AS p0, CAST(@i0 AS bigint) AS i0, CAST(@y0 AS bigint) AS y0, CAST(@n0 AS bigint) AS n0
+),
+dup AS (
+	SELECT bets.id FROM bets, a
+	WHERE a.key IS NOT NULL AND bets.user_id = a.user_id AND bets.idempotency_key = a.key
+),
+lk AS (
+	SELECT m.status, m.closes_at, u.balance,
+		EXISTS (SELECT 1 FROM positions p WHERE p.user_id = a.user_id AND p.market_id = a.market_id) AS has_position
+	FROM markets m, users u, a
+	WHERE m.id = a.market_id AND u.id = a.user_id AND NOT EXISTS (SELECT 1 FROM dup)
+	FOR NO KEY UPDATE OF m, u
+),
+g AS (
+	SELECT a.amount + a.buy_fee + CASE WHEN lk.has_position THEN 0 ELSE a.first_fee END AS cost
+	FROM lk, a WHERE lk.status = 'OPEN' AND lk.closes_at > a.now
+),
+u AS (
+	UPDATE users SET balance = users.balance - g.cost, updated_at = a.now
+	FROM g, a WHERE users.id = a.user_id AND users.balance - g.cost >= -a.max_debt
+	RETURNING users.balance, g.cost
+),
+m AS (
+	UPDATE markets SET
+		yes_stake = markets.yes_stake + a.yes,
+		no_stake = markets.no_stake + a.no,
+		volume = markets.volume + a.amount,
+		bet_count = markets.bet_count + 1,
+		probability = (a.p0 * a.i0 + a.y0 + markets.yes_stake + a.yes)
+			/ (a.i0 + a.y0 + a.n0 + markets.yes_stake + a.yes + markets.no_stake + a.no),
+		updated_at = a.now
+	FROM u, a WHERE markets.id = a.market_id
+	RETURNING markets.probability
+),
+b AS (
+	INSERT INTO bets (user_id, market_id, outcome, amount, fee, probability_after, placed_at, idempotency_key)
+	SELECT a.user_id, a.market_id, a.outcome, a.amount, u.cost - a.amount, m.probability, a.now, a.key FROM a, u, m
+	RETURNING id
+),
+p AS (
+	INSERT INTO positions (user_id, market_id, yes_stake, no_stake, bet_count, first_bet_at, updated_at)
+	SELECT a.user_id, a.market_id, a.yes, a.no, 1, a.now, a.now FROM a, b
+	ON CONFLICT (user_id, market_id) DO UPDATE SET
+		yes_stake = positions.yes_stake + excluded.yes_stake,
+		no_stake = positions.no_stake + excluded.no_stake,
+		bet_count = positions.bet_count + 1,
+		updated_at = excluded.updated_at
+),
+l AS (
+	INSERT INTO ledger_entries (user_id, market_id, bet_id, kind, amount, balance_after, created_at)
+	SELECT a.user_id, a.market_id, b.id, 'BET', -a.amount, u.balance + u.cost - a.amount, a.now FROM a, b, u
+	UNION ALL
+	SELECT a.user_id, a.market_id, b.id, 'BET_FEE', a.amount - u.cost, u.balance, a.now FROM a, b, u WHERE u.cost > a.amount
+)
+SELECT (SELECT id FROM dup) AS duplicate_id,
+	(SELECT id FROM b) AS bet_id,
+	(SELECT probability FROM m) AS probability,
+	(SELECT cost FROM u) AS cost,
+	(SELECT count(*) FROM lk) AS locked,
+	(SELECT status FROM lk) AS status,
+	(SELECT closes_at FROM lk) AS closes_at`
+
+// placeResult is the final row of placeBetSQL.
+type placeResult struct {
+	DuplicateID sql.NullInt64
+	BetID       sql.NullInt64
+	Probability sql.NullFloat64
+	Cost        sql.NullInt64
+	Locked      int64
+	Status      sql.NullString
+	ClosesAt    sql.NullTime
+}
+
+// placeOneStatement places the bet with placeBetSQL, retrying a deadlock or
+// serialization failure when not inside a caller's transaction.
+func (s *BetService) placeOneStatement(ctx context.Context, r betRequest) (*models.Bet, error) {
+	yes, no := r.stakes()
+	args := map[string]any{
+		"user": r.userID, "market": r.marketID, "outcome": string(r.outcome), "amount": r.amount,
+		"yes": yes, "no": no, "key": r.keyPtr(), "now": r.now,
+		"buy_fee": s.econ.BuySharesFee, "first_fee": s.econ.InitialBetFee, "max_debt": s.econ.MaximumDebtAllowed,
+		"p0": s.econ.InitialMarketProbability, "i0": s.econ.InitialMarketSubsidization,
+		"y0": s.econ.InitialMarketYes, "n0": s.econ.InitialMarketNo,
+	}
+	var res placeResult
+	err := s.dal.TxManager().Retry(ctx, func(ctx context.Context) error {
+		return database.Conn(ctx, s.dal.DB()).Raw(placeBetSQL, args).Scan(&res).Error
+	})
+	if err != nil {
+		err = repository.TranslateError(err)
+		if errors.Is(err, repository.ErrConflict) && r.key != "" {
+			// A concurrent request with the same key won: return its bet.
+			return s.dal.Bets().GetByIdempotencyKey(ctx, r.userID, r.key)
+		}
+		return nil, err
+	}
+	switch {
+	case res.BetID.Valid:
+		return &models.Bet{ID: res.BetID.Int64, UserID: r.userID, MarketID: r.marketID, Outcome: r.outcome,
+			Amount: r.amount, Fee: res.Cost.Int64 - r.amount, ProbabilityAfter: res.Probability.Float64,
+			PlacedAt: r.now, IdempotencyKey: r.keyPtr()}, nil
+	case res.DuplicateID.Valid:
+		return s.dal.Bets().GetByID(ctx, res.DuplicateID.Int64)
+	case res.Locked == 0:
+		return nil, s.missing(ctx, r)
+	case res.Status.String != string(models.MarketOpen) || !r.now.Before(res.ClosesAt.Time):
+		m := &models.Market{ID: r.marketID, Status: models.MarketStatus(res.Status.String), ClosesAt: res.ClosesAt.Time}
+		return nil, openForBets(m, r.now)
+	default:
+		return nil, fmt.Errorf("%w: user %d", repository.ErrInsufficientCredits, r.userID)
+	}
+}
+
+// missing returns ErrNotFound naming whichever of the user and the market
+// does not exist.
+func (s *BetService) missing(ctx context.Context, r betRequest) error {
+	if _, err := s.dal.Users().GetByID(ctx, r.userID); err != nil {
+		return err
+	}
+	_, err := s.dal.Markets().GetByID(ctx, r.marketID)
+	return err
+}
+

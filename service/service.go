@@ -1,0 +1,56 @@
+package service
+
+import (
+	"time"
+
+	"socialpredict/dal"
+	"socialpredict/service/wpam"
+)
+
+// Services bundles the services over one data access layer.
+type Services struct {
+	Users     *UserService
+	Markets   *MarketService
+	Bets      *BetService
+	Positions *PositionService
+	Checker   *Checker
+}
+
+// Option configures the services.
+type Option func(*base)
+
+// WithClock makes the services read the time from now (default time.Now),
+// so that tests of closing times are deterministic.
+func WithClock(now func() time.Time) Option { return func(b *base) { b.now = now } }
+
+// base is what every service shares.
+type base struct {
+	dal  *dal.DataAccessLayer
+	econ Economics
+	now  func() time.Time
+}
+
+// clock returns the current time in UTC.
+func (b *base) clock() time.Time { return b.now().UTC() }
+
+// seeds returns the WPAM seeds of the economics.
+func (b *base) seeds() wpam.Seeds {
+	return wpam.Seeds{P0: b.econ.InitialMarketProbability, I0: b.econ.InitialMarketSubsidization,
+		Y0: b.econ.InitialMarketYes, N0: b.econ.InitialMarketNo}
+}
+
+// New returns the services over d with the economics econ (validate it
+// first: see Economics.Validate).
+func New(d *dal.DataAccessLayer, econ Economics, opts ...Option) *Services {
+	b := &base{dal: d, econ: econ, now: time.Now}
+	for _, o := range opts {
+		o(b)
+	}
+	return &Services{
+		Users:     &UserService{b},
+		Markets:   &MarketService{b},
+		Bets:      &BetService{b},
+		Positions: &PositionService{b},
+		Checker:   &Checker{b},
+	}
+}

@@ -1,0 +1,119 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/mail"
+	"regexp"
+	"unicode/utf8"
+
+	"socialpredict/models"
+	"socialpredict/repository"
+)
+
+// UserService creates and authenticates users.
+type UserService struct{ *base }
+
+// NewUser is what it takes to create a user.
+type NewUser struct {
+	Username    string
+	DisplayName string
+	Email       string
+	// UserType defaults to REGULAR.
+	UserType models.UserType
+}
+
+var usernamePattern = regexp.MustCompile(`^[a-z0-9_]{3,30}$`)
+
+// validate checks every field and reports the first problem by field name.
+func (n NewUser) validate() error {
+	switch {
+	case !usernamePattern.MatchString(n.Username):
+		return invalid("username", "must be 3-30 lower-case letters, digits or underscores")
+	case utf8.RuneCountInString(n.DisplayName) < 1 || utf8.RuneCountInString(n.DisplayName) > 50:
+		return invalid("display_name", "must be 1-50 characters")
+	case len(n.Email) > 254:
+		return invalid("email", "must be at most 254 characters")
+	}
+	if a, err := mail.ParseAddress(n.Email); err != nil || a.Address != n.Email {
+		return invalid("email", "must be a plain e-mail address such as name@example.com")
+	}
+	if n.UserType != "" && n.UserType != models.UserTypeAdmin && n.UserType != models.UserTypeRegular {
+		return invalid("user_type", "must be ADMIN or REGULAR, got %q", n.UserType)
+	}
+	return nil
+}
+
+// apiKeyPrefix starts every API key, so that leaked keys are easy to find.
+const apiKeyPrefix = "sp_"
+
+// Create creates a user with the configured initial balance and an API key,
+// in one transaction, and returns the user and the key. The key is shown
+// only here: only its SHA-256 hash is stored. Errors: *InputError for a bad
+// field; repository.ErrConflict naming a taken username, display name or
+// email.
+func (s *UserService) Create(ctx context.Context, n NewUser) (*models.User, string, error) {
+	if err := n.validate(); err != nil {
+		return nil, "", err
+	}
+	if n.UserType == "" {
+		n.UserType = models.UserTypeRegular
+	}
+	key, err := newAPIKey()
+	if err != nil {
+		return nil, "", err
+	}
+	now := s.clock()
+	u := &models.User{Username: n.Username, DisplayName: n.DisplayName, Email: n.Email, UserType: n.UserType,
+		InitialBalance: s.econ.InitialBalance, Balance: s.econ.InitialBalance, CreatedAt: now, UpdatedAt: now}
+	err = s.dal.Transact(ctx, func(ctx context.Context) error {
+		if err := s.dal.Users().Create(ctx, u); err != nil {
+			return err
+		}
+		return s.dal.Users().CreateAPIKey(ctx, &models.APIKey{UserID: u.ID, KeyHash: hashKey(key), KeyPrefix: key[:8], CreatedAt: now})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return u, key, nil
+}
+
+// Get returns the user, or repository.ErrNotFound.
+func (s *UserService) Get(ctx context.Context, id int64) (*models.User, error) {
+	return s.dal.Users().GetByID(ctx, id)
+}
+
+// List returns a page of users (see repository.UserRepository.List).
+func (s *UserService) List(ctx context.Context, f repository.UserFilters) (repository.Page[*models.User], error) {
+	return s.dal.Users().List(ctx, f)
+}
+
+// Authenticate returns the user an API key belongs to, or
+// ErrUnauthenticated for an unknown or revoked key.
+func (s *UserService) Authenticate(ctx context.Context, key string) (*models.User, error) {
+	u, err := s.dal.Users().GetByAPIKeyHash(ctx, hashKey(key))
+	if errors.Is(err, repository.ErrNotFound) {
+		return nil, ErrUnauthenticated
+	}
+	return u, err
+}
+
+// newAPIKey returns a fresh key: the prefix and 32 random bytes.
+func newAPIKey() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return apiKeyPrefix + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// hashKey is the stored form of a key: SHA-256 in hex. Keys are random and
+// long, so a fast hash is enough (no password stretching is needed).
+func hashKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
