@@ -159,4 +159,3 @@ func (s *BetService) missing(ctx context.Context, r betRequest) error {
 	_, err := s.dal.Markets().GetByID(ctx, r.marketID)
 	return err
 }
-
