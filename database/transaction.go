@@ -236,13 +236,18 @@ func (tm *TransactionManager) runOnce(ctx context.Context, fn func(ctx context.C
 	}
 	state.tx = tx
 
+	// Roll back when fn does not return: it panicked (the panic goes on) or
+	// called runtime.Goexit (as t.Fatal does); otherwise the open
+	// transaction would hold the connection for good.
+	returned := false
 	defer func() {
-		if p := recover(); p != nil {
+		if !returned {
 			tm.rollback(tx, nil)
-			panic(p)
 		}
 	}()
-	if err := fn(txCtx); err != nil {
+	err = fn(txCtx)
+	returned = true
+	if err != nil {
 		return tm.rollback(tx, err)
 	}
 	if err := tx.Commit().Error; err != nil {
@@ -257,8 +262,10 @@ func (tm *TransactionManager) runOnce(ctx context.Context, fn func(ctx context.C
 // (a transaction already ended, as by a cancelled context, is not an error).
 func (tm *TransactionManager) rollback(tx *gorm.DB, cause error) error {
 	tm.rollbacks.Add(1)
-	// The rollback must happen even when the caller's context is cancelled.
-	if err := tx.Rollback().Error; err != nil && !errors.Is(err, sql.ErrTxDone) {
+	// A transaction whose context was cancelled is already rolled back (and
+	// its connection discarded) by database/sql: that is not a rollback error.
+	if err := tx.Rollback().Error; err != nil && !errors.Is(err, sql.ErrTxDone) &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		return errors.Join(cause, fmt.Errorf("rollback: %w", err))
 	}
 	return cause
@@ -281,13 +288,15 @@ func (tm *TransactionManager) savepoint(ctx context.Context, outer *txState, fn 
 		}
 		return cause
 	}
+	returned := false
 	defer func() {
-		if p := recover(); p != nil {
+		if !returned { // a panic or runtime.Goexit in fn
 			_ = undo(nil)
-			panic(p)
 		}
 	}()
-	if err := fn(ctx); err != nil {
+	err = fn(ctx)
+	returned = true
+	if err != nil {
 		return undo(err)
 	}
 	if err := outer.tx.Exec("RELEASE SAVEPOINT " + name).Error; err != nil {

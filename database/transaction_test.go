@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -169,7 +170,7 @@ func TestNestedFailureRollsBackToSavepoint(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Transact: %v", err)
 		}
-		if got, want := accountIDs(t, db), []int{1, 3}; !equalInts(got, want) {
+		if got, want := accountIDs(t, db), []int{1, 3}; !slices.Equal(got, want) {
 			t.Errorf("accounts %v, want %v: the outer work without the failed inner work", got, want)
 		}
 	})
@@ -192,7 +193,7 @@ func TestNestedSuccessCommitsWithOuter(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Transact: %v", err)
 		}
-		if got, want := accountIDs(t, db), []int{1, 2}; !equalInts(got, want) {
+		if got, want := accountIDs(t, db), []int{1, 2}; !slices.Equal(got, want) {
 			t.Errorf("accounts %v, want %v", got, want)
 		}
 		if got := tm.Stats(); got.Commits != 1 {
@@ -228,7 +229,7 @@ func TestNestedPanicRollsBackToSavepointAndRepanics(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Transact: %v", err)
 		}
-		if got, want := accountIDs(t, db), []int{1, 3}; !equalInts(got, want) {
+		if got, want := accountIDs(t, db), []int{1, 3}; !slices.Equal(got, want) {
 			t.Errorf("accounts %v, want %v: the outer work without the inner work", got, want)
 		}
 	})
@@ -255,7 +256,7 @@ func TestJoinKeepsInnerWorkWhenOuterSwallowsItsError(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Transact: %v", err)
 		}
-		if got, want := accountIDs(t, db), []int{1}; !equalInts(got, want) {
+		if got, want := accountIDs(t, db), []int{1}; !slices.Equal(got, want) {
 			t.Errorf("accounts %v, want %v: a joined call has no savepoint to roll back to", got, want)
 		}
 	})
@@ -285,7 +286,7 @@ func TestRequiresNewCommitsDespiteOuterRollback(t *testing.T) {
 	if !errors.Is(err, errBoom) {
 		t.Fatalf("Transact = %v, want errBoom", err)
 	}
-	if got, want := accountIDs(t, db), []int{2}; !equalInts(got, want) {
+	if got, want := accountIDs(t, db), []int{2}; !slices.Equal(got, want) {
 		t.Errorf("accounts %v, want %v: the independent transaction's work only", got, want)
 	}
 	if got := tm.Stats(); got.Commits != 1 || got.Rollbacks != 1 {
@@ -300,8 +301,8 @@ func TestRequiresNewInsideReadOnlyTransaction(t *testing.T) {
 		tm := newTxManager(db)
 
 		err := tm.Transact(context.Background(), func(ctx context.Context) error {
-			if n := queryInt(t, database.Conn(ctx, db), "SELECT COUNT(*) FROM accounts"); n != 0 {
-				t.Errorf("outer sees %d accounts, want 0", n)
+			if _, err := accountCount(ctx, db); err != nil {
+				return err
 			}
 			err := tm.Transact(ctx, func(ctx context.Context) error {
 				return insertAccount(ctx, db, 1)
@@ -314,7 +315,7 @@ func TestRequiresNewInsideReadOnlyTransaction(t *testing.T) {
 		if !errors.Is(err, errBoom) {
 			t.Fatalf("Transact = %v, want errBoom", err)
 		}
-		if got, want := accountIDs(t, db), []int{1}; !equalInts(got, want) {
+		if got, want := accountIDs(t, db), []int{1}; !slices.Equal(got, want) {
 			t.Errorf("accounts %v, want %v: committed by the independent transaction", got, want)
 		}
 	})
@@ -337,12 +338,12 @@ func TestTransactionCarriedByContext(t *testing.T) {
 			if err := insertAccount(ctx, db, 1); err != nil {
 				return err
 			}
-			if got := queryInt(t, database.Conn(ctx, db), "SELECT COUNT(*) FROM accounts"); got != 1 {
-				t.Errorf("the transaction sees %d accounts, want its own uncommitted 1", got)
+			if got, err := accountCount(ctx, db); err != nil || got != 1 {
+				t.Errorf("the transaction sees %d accounts (%v), want its own uncommitted 1", got, err)
 			}
-			// db itself runs on another connection, outside the transaction.
-			if got := countAccounts(t, db); got != 0 {
-				t.Errorf("another connection sees %d accounts before commit, want 0", got)
+			// Without the transaction's context, db runs on another connection.
+			if got, err := accountCount(context.Background(), db); err != nil || got != 0 {
+				t.Errorf("another connection sees %d accounts (%v) before commit, want 0", got, err)
 			}
 			return nil
 		})
@@ -435,7 +436,7 @@ func TestDeadlockIsRetried(t *testing.T) {
 			t.Errorf("transfer %d: %v", i+1, err)
 		}
 	}
-	if got := balances(t, db); !equalInts(got, []int{2, 2}) {
+	if got := balances(t, db); !slices.Equal(got, []int{2, 2}) {
 		t.Errorf("balances %v, want [2 2]: both transfers added 1 to both accounts", got)
 	}
 	if got := tm.Stats(); got.RetriesDeadlock != 1 || got.Commits != 2 {
@@ -466,7 +467,7 @@ func TestDeadlockWithoutRetryReturnsDeadlock(t *testing.T) {
 	if got := database.RetryReason(failed[0]); got != database.RetryDeadlock {
 		t.Errorf("RetryReason(%v) = %q, want %q", failed[0], got, database.RetryDeadlock)
 	}
-	if got := balances(t, db); !equalInts(got, []int{1, 1}) {
+	if got := balances(t, db); !slices.Equal(got, []int{1, 1}) {
 		t.Errorf("balances %v, want [1 1]: the survivor's transfer only", got)
 	}
 	if got := tm.Stats(); got.RetriesDeadlock != 0 {
@@ -681,8 +682,8 @@ func holdWriteTransaction(t *testing.T, db *gorm.DB) (release func() error) {
 	}
 }
 
-func newTxManager(db *gorm.DB, opts ...database.TxManagerOption) *database.TransactionManager {
-	return database.NewTransactionManager(db, append([]database.TxManagerOption{database.WithTxLogger(dbtest.Logger())}, opts...)...)
+func newTxManager(db *gorm.DB) *database.TransactionManager {
+	return database.NewTransactionManager(db, database.WithTxLogger(dbtest.Logger()))
 }
 
 func createAccounts(t *testing.T, db *gorm.DB) {
@@ -710,10 +711,23 @@ func queryInt(t *testing.T, db *gorm.DB, query string) int64 {
 	return n
 }
 
-// countAccounts counts the committed accounts, through db's pool.
+// accountCount counts the accounts through database.Conn(ctx, db). Functions
+// run in a transaction use it rather than a helper that calls t.Fatal, which
+// must not be called inside a transaction (see TestTransactionRollsBackOnGoexit).
+func accountCount(ctx context.Context, db *gorm.DB) (int64, error) {
+	var n int64
+	err := database.Conn(ctx, db).Raw("SELECT COUNT(*) FROM accounts").Scan(&n).Error
+	return n, err
+}
+
+// countAccounts counts the committed accounts.
 func countAccounts(t *testing.T, db *gorm.DB) int64 {
 	t.Helper()
-	return queryInt(t, db.WithContext(context.Background()), "SELECT COUNT(*) FROM accounts")
+	n, err := accountCount(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func accountIDs(t *testing.T, db *gorm.DB) []int {
@@ -732,18 +746,6 @@ func balances(t *testing.T, db *gorm.DB) []int {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func sqlDB(t *testing.T, db *gorm.DB) *sql.DB {
