@@ -19,7 +19,6 @@ func (c *Counter) Reset() { c.n.Store(0) }
 // Count returns the statements counted since the last Reset.
 func (c *Counter) Count() int64 { return c.n.Load() }
 
-
 // CountQueries starts counting every statement (query, exec, create,
 // update, delete, row) that db sends, until the test ends. Transaction
 // control (BEGIN, COMMIT) and COPY are not counted.
