@@ -120,6 +120,9 @@ type LedgerRepository interface {
 	// Append inserts entries (in one statement per few hundred rows) and
 	// sets their IDs.
 	Append(ctx context.Context, entries ...*models.LedgerEntry) error
+	// AppendBatch inserts many entries in one transaction (COPY on
+	// PostgreSQL) and sets their IDs: all or none.
+	AppendBatch(ctx context.Context, entries []*models.LedgerEntry) error
 	// ListByUser returns a page of a user's ledger. Sorts: created_at (default).
 	ListByUser(ctx context.Context, userID int64, page PageRequest) (Page[*models.LedgerEntry], error)
 	// SumByUser returns the sum of a user's ledger amounts (0 for none).

@@ -42,6 +42,14 @@ func (r *ledgerRepository) Append(ctx context.Context, entries ...*models.Ledger
 	return TranslateError(r.conn(ctx).CreateInBatches(entries, sqliteBatchRows).Error)
 }
 
+func (r *ledgerRepository) AppendBatch(ctx context.Context, entries []*models.LedgerEntry) error {
+	for _, e := range entries {
+		e.CreatedAt = e.CreatedAt.UTC()
+	}
+	ctx = database.ContextWithTx(ctx, r.db.Statement.Context)
+	return bulkTx(r.db).Transact(ctx, func(ctx context.Context) error { return insertBatch(ctx, r.db, entries) })
+}
+
 func (r *ledgerRepository) ListByUser(ctx context.Context, userID int64, page PageRequest) (Page[*models.LedgerEntry], error) {
 	q := r.conn(ctx).Model(&models.LedgerEntry{}).Where("user_id = ?", userID)
 	return ledgerKeys.page(q, page, userID)

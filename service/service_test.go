@@ -31,12 +31,23 @@ func run(t *testing.T, fn func(t *testing.T, e *env)) {
 }
 
 func runWith(t *testing.T, econ service.Economics, fn func(t *testing.T, e *env)) {
-	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, tdb *dbtest.TestDB) {
-		clock := now
-		e := &env{Services: service.New(d, econ, service.WithClock(func() time.Time { return clock })), dal: d, tdb: tdb, clock: &clock}
-		fn(t, e)
-		e.mustCheck(t)
-	})
+	for _, engine := range dbtest.Engines {
+		t.Run(string(engine), func(t *testing.T) {
+			e := newEnv(t, engine, econ)
+			fn(t, e)
+			e.mustCheck(t)
+		})
+	}
+}
+
+// newEnv returns services on a fresh database on engine.
+func newEnv(t *testing.T, engine dbtest.Engine, econ service.Economics) *env {
+	t.Helper()
+	d, tdb := daltest.New(t, engine)
+	e := &env{dal: d, tdb: tdb, clock: new(time.Time)}
+	*e.clock = now
+	e.Services = service.New(d, econ, service.WithClock(func() time.Time { return *e.clock }))
+	return e
 }
 
 // mustCheck fails the test when an invariant is broken.

@@ -1,0 +1,192 @@
+package service_test
+
+import (
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"socialpredict/models"
+	"socialpredict/repository"
+	"socialpredict/service"
+)
+
+// TestConcurrentBets: 16 workers × 200 bets over 3 users and 2 markets with
+// random amounts and outcomes. Afterwards every invariant holds (run checks
+// them), no balance is below the floor, and the recorded bets are exactly
+// the ones that reported success.
+func TestConcurrentBets(t *testing.T) {
+	econ := service.DefaultEconomics()
+	econ.InitialBalance = 15000
+	runWith(t, econ, func(t *testing.T, e *env) {
+		creator := e.user(t, "creator")
+		users := []*models.User{e.user(t, "ann"), e.user(t, "ben"), e.user(t, "cat")}
+		var markets []*models.Market
+		for _, title := range []string{"First", "Second"} {
+			m, err := e.Markets.Create(ctx, creator.ID, service.NewMarket{QuestionTitle: title, ClosesAt: now.Add(48 * time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			markets = append(markets, m)
+		}
+		const workers, perWorker = 16, 200
+		var (
+			mu       sync.Mutex
+			placed   []int64
+			rejected int
+			wg       sync.WaitGroup
+		)
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(uint64(w), 7))
+				for range perWorker {
+					u := users[rng.IntN(len(users))]
+					m := markets[rng.IntN(len(markets))]
+					outcome := models.OutcomeYes
+					if rng.IntN(2) == 0 {
+						outcome = models.OutcomeNo
+					}
+					b, err := e.Bets.PlaceBet(ctx, u.ID, m.ID, outcome, int64(rng.IntN(50)+1), "")
+					mu.Lock()
+					switch {
+					case err == nil:
+						placed = append(placed, b.ID)
+					case errors.Is(err, repository.ErrInsufficientCredits):
+						rejected++
+					default:
+						t.Errorf("PlaceBet: %v", err)
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		var recorded []int64
+		if err := e.dal.DB().Table("bets").Order("id").Pluck("id", &recorded).Error; err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(placed)
+		if !slices.Equal(recorded, placed) {
+			t.Errorf("%d bets recorded, %d reported success; they differ", len(recorded), len(placed))
+		}
+		for _, u := range users {
+			got, _ := e.Users.Get(ctx, u.ID)
+			if got.Balance < -econ.MaximumDebtAllowed {
+				t.Errorf("user %s balance %d below the floor", got.Username, got.Balance)
+			}
+		}
+		t.Logf("%d bets placed, %d rejected for insufficient credits", len(placed), rejected)
+		if len(placed) == 0 || rejected == 0 {
+			t.Errorf("want both successes and rejections, got %d and %d", len(placed), rejected)
+		}
+	})
+}
+
+// TestConcurrentResolvePaysOnce: several concurrent resolves of one market;
+// one succeeds, the others get ErrAlreadyResolved and pay nothing.
+func TestConcurrentResolvePaysOnce(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		creator, bettor, m := e.fixture(t)
+		for _, o := range []models.Outcome{models.OutcomeYes, models.OutcomeNo, models.OutcomeYes} {
+			if _, err := e.Bets.PlaceBet(ctx, bettor.ID, m.ID, o, 10, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		const resolvers = 6
+		errs := make(chan error, resolvers)
+		var wg sync.WaitGroup
+		for range resolvers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := e.Markets.Resolve(ctx, creator.ID, m.ID, models.ResolutionYes)
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		ok := 0
+		for err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, service.ErrAlreadyResolved):
+				t.Errorf("resolve: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Errorf("%d resolves succeeded, want exactly 1", ok)
+		}
+		var payouts int64
+		e.dal.DB().Table("ledger_entries").Where("kind IN ('PAYOUT', 'CREATOR_REWARD')").Count(&payouts)
+		if payouts != 2 {
+			t.Errorf("%d payout rows, want 2 (the bettor's payout and the creator's reward)", payouts)
+		}
+	})
+}
+
+// TestBetsRacingResolve: bets placed while the market resolves are either
+// before the resolution (and paid) or rejected as closed.
+func TestBetsRacingResolve(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		creator, _, m := e.fixture(t)
+		bettors := []*models.User{e.user(t, "ann"), e.user(t, "ben"), e.user(t, "cat"), e.user(t, "dan")}
+		var (
+			wg               sync.WaitGroup
+			mu               sync.Mutex
+			placedVolume     int64
+			placed, rejected int
+			resolveErr       error
+			resolution       *service.Resolution
+			start            = make(chan struct{})
+		)
+		for i, u := range bettors {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				for j := range 25 {
+					outcome := models.OutcomeYes
+					if (i+j)%2 == 0 {
+						outcome = models.OutcomeNo
+					}
+					b, err := e.Bets.PlaceBet(ctx, u.ID, m.ID, outcome, int64(j%5+1), "")
+					mu.Lock()
+					switch {
+					case err == nil:
+						placed++
+						placedVolume += b.Amount
+					case errors.Is(err, service.ErrMarketClosed):
+						rejected++
+					default:
+						t.Errorf("PlaceBet: %v", err)
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			time.Sleep(5 * time.Millisecond)
+			resolution, resolveErr = e.Markets.Resolve(ctx, creator.ID, m.ID, models.ResolutionYes)
+		}()
+		close(start)
+		wg.Wait()
+		if resolveErr != nil {
+			t.Fatal(resolveErr)
+		}
+		if resolution.Market.Volume != placedVolume {
+			t.Errorf("resolved volume %d, but accepted bets total %d", resolution.Market.Volume, placedVolume)
+		}
+		if resolution.Paid != placedVolume && resolution.Paid != 0 {
+			t.Errorf("paid %d, want the volume %d", resolution.Paid, placedVolume)
+		}
+		t.Logf("%d bets before the resolution, %d rejected after it", placed, rejected)
+	})
+}
