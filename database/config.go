@@ -347,7 +347,10 @@ func (c Config) postgresHosts() (hosts []string, ports []uint16) {
 	}
 	hosts, ports = []string{pc.Host}, []uint16{pc.Port}
 	for _, fb := range pc.Fallbacks {
-		hosts, ports = append(hosts, fb.Host), append(ports, fb.Port)
+		// sslmode=prefer lists each host twice (with and without TLS).
+		if fb.Host != hosts[len(hosts)-1] || fb.Port != ports[len(ports)-1] {
+			hosts, ports = append(hosts, fb.Host), append(ports, fb.Port)
+		}
 	}
 	return hosts, ports
 }

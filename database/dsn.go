@@ -103,3 +103,27 @@ func (c Config) driver() string {
 	})
 	return cp.Driver
 }
+
+// WithDatabase returns the configuration for another database on the same
+// PostgreSQL server (the name replaces the URL's path or database).
+func (c Config) WithDatabase(name string) Config {
+	if c.URL == "" {
+		c.Database = name
+		return c
+	}
+	base, query, _ := strings.Cut(c.URL, "?")
+	if i := strings.Index(base, "://"); i >= 0 {
+		if j := strings.Index(base[i+3:], "/"); j >= 0 {
+			base = base[:i+3+j]
+		}
+	}
+	c.URL = base + "/" + url.PathEscape(name)
+	if query != "" {
+		c.URL += "?" + query
+	}
+	return c
+}
+
+// ConnString returns the PostgreSQL URL to hand to libpq tools (pgbench,
+// pg_dump). It contains the password: never log it.
+func (c Config) ConnString() string { return c.postgresURL() }

@@ -46,7 +46,7 @@ func (s *BetService) PlaceBet(ctx context.Context, userID, marketID int64, outco
 		return nil, invalid("idempotency_key", "must be at most %d characters, got %d", maxIdempotencyKey, len(idempotencyKey))
 	}
 	req := betRequest{userID: userID, marketID: marketID, outcome: outcome, amount: amount, key: idempotencyKey, now: s.clock()}
-	if s.dal.DB().Dialector.Name() == database.DriverPostgres {
+	if s.dal.DB().Dialector.Name() == database.DriverPostgres && !s.interactiveBets {
 		return s.placeOneStatement(ctx, req)
 	}
 	return s.placeInTransaction(ctx, req)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"socialpredict/database"
 	"socialpredict/models"
 	"socialpredict/repository"
@@ -31,13 +33,14 @@ import (
 //
 // The final row tells the caller what happened; a failure in any part (a
 // concurrent duplicate idempotency key, say) aborts the whole statement.
+// Parameters ($1...) are only read by a, in the order placeOneStatement
+// passes them.
 const placeBetSQL = `
 WITH a AS (
-	SELECT CAST(@user AS bigint) AS user_id, CAST(@market AS bigint) AS market_id, CAST(@outcome AS text) AS outcome,
-		CAST(@amount AS bigint) AS amount, CAST(@yes AS bigint) AS yes, CAST(@no AS bigint) AS no,
-		CAST(@key AS text) AS key, CAST(@now AS timestamptz) AS now,
-		CAST(@buy_fee AS bigint) AS buy_fee, CAST(@first_fee AS bigint) AS first_fee, CAST(@max_debt AS bigint) AS max_debt,
-		CAST(@p0 AS float8) AS p0, CAST(@i0 AS bigint) AS i0, CAST(@y0 AS bigint) AS y0, CAST(@n0 AS bigint) AS n0
+	SELECT $1::bigint AS user_id, $2::bigint AS market_id, $3::text AS outcome, $4::bigint AS amount,
+		$5::bigint AS yes, $6::bigint AS no, $7::text AS key, $8::timestamptz AS now,
+		$9::bigint AS buy_fee, $10::bigint AS first_fee, $11::bigint AS max_debt,
+		$12::float8 AS p0, $13::bigint AS i0, $14::bigint AS y0, $15::bigint AS n0
 ),
 dup AS (
 	SELECT bets.id FROM bets, a
@@ -111,19 +114,24 @@ type placeResult struct {
 }
 
 // placeOneStatement places the bet with placeBetSQL, retrying a deadlock or
-// serialization failure when not inside a caller's transaction.
+// serialization failure when not inside a caller's transaction. It talks to
+// pgx directly: this is the hottest statement, and GORM's statement
+// building would cost more than the database's work.
 func (s *BetService) placeOneStatement(ctx context.Context, r betRequest) (*models.Bet, error) {
 	yes, no := r.stakes()
-	args := map[string]any{
-		"user": r.userID, "market": r.marketID, "outcome": string(r.outcome), "amount": r.amount,
-		"yes": yes, "no": no, "key": r.keyPtr(), "now": r.now,
-		"buy_fee": s.econ.BuySharesFee, "first_fee": s.econ.InitialBetFee, "max_debt": s.econ.MaximumDebtAllowed,
-		"p0": s.econ.InitialMarketProbability, "i0": s.econ.InitialMarketSubsidization,
-		"y0": s.econ.InitialMarketYes, "n0": s.econ.InitialMarketNo,
-	}
+	args := []any{r.userID, r.marketID, string(r.outcome), r.amount, yes, no, r.keyPtr(), r.now,
+		s.econ.BuySharesFee, s.econ.InitialBetFee, s.econ.MaximumDebtAllowed,
+		s.econ.InitialMarketProbability, s.econ.InitialMarketSubsidization, s.econ.InitialMarketYes, s.econ.InitialMarketNo}
 	var res placeResult
 	err := s.dal.TxManager().Retry(ctx, func(ctx context.Context) error {
-		return database.Conn(ctx, s.dal.DB()).Raw(placeBetSQL, args).Scan(&res).Error
+		return database.Raw(ctx, s.dal.DB(), func(dc any) error {
+			conn, ok := dc.(*stdlib.Conn)
+			if !ok {
+				return fmt.Errorf("place bet: unexpected driver connection %T", dc)
+			}
+			return conn.Conn().QueryRow(ctx, placeBetSQL, args...).Scan(&res.DuplicateID, &res.BetID, &res.Probability,
+				&res.Cost, &res.Locked, &res.Status, &res.ClosesAt)
+		})
 	})
 	if err != nil {
 		err = repository.TranslateError(err)

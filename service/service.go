@@ -23,11 +23,17 @@ type Option func(*base)
 // so that tests of closing times are deterministic.
 func WithClock(now func() time.Time) Option { return func(b *base) { b.now = now } }
 
+// WithInteractiveBets makes PlaceBet use the portable interactive
+// transaction (six statements) on PostgreSQL too, instead of the single
+// statement: for benchmarks and tests that compare the two.
+func WithInteractiveBets() Option { return func(b *base) { b.interactiveBets = true } }
+
 // base is what every service shares.
 type base struct {
-	dal  *dal.DataAccessLayer
-	econ Economics
-	now  func() time.Time
+	dal             *dal.DataAccessLayer
+	econ            Economics
+	now             func() time.Time
+	interactiveBets bool
 }
 
 // clock returns the current time in UTC.

@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"socialpredict/database"
+	"socialpredict/internal/bench"
+)
+
+func (a *app) benchCommand() *cobra.Command {
+	o := bench.Options{}
+	var noPgBench bool
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure PlaceBet against pgbench, and a large resolution, on PostgreSQL",
+		Long: `Measure PlaceBet throughput and p50/p99 latency at each worker count over the
+seeded users and markets, next to pgbench's built-in tpcb-like script with -M
+prepared at the same client counts on the same server, in one run; then time
+the resolution of one market with --resolve-bets bets. The configured
+database must be PostgreSQL, reached as a role that may create databases: each
+run creates scratch databases and drops them.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.load()
+			if err != nil {
+				return err
+			}
+			if cfg.Database.Driver != database.DriverPostgres {
+				return errors.New("bench needs PostgreSQL: set DATABASE_URL or database.driver: postgres")
+			}
+			o.Admin, o.Log = cfg.Database, a.logger(cfg)
+			if !noPgBench {
+				if o.PgBench = bench.FindPgBench(); o.PgBench == "" {
+					return errors.New("pgbench not found (install PostgreSQL's client tools, or pass --no-pgbench)")
+				}
+			}
+			res, err := bench.Run(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "PlaceBet over %d users and %d markets, %s per measurement\n", o.Users, o.Markets, o.Duration)
+			res.Print(cmd.OutOrStdout())
+			return nil
+		},
+	}
+	cmd.Flags().IntSliceVar(&o.Workers, "workers", []int{1, 8, 32}, "concurrent workers (and pgbench clients)")
+	cmd.Flags().DurationVar(&o.Duration, "duration", 10*time.Second, "duration of each measurement")
+	cmd.Flags().IntVar(&o.Users, "users", 10_000, "users to seed")
+	cmd.Flags().IntVar(&o.Markets, "markets", 100, "markets to seed")
+	cmd.Flags().IntVar(&o.ResolveBets, "resolve-bets", 100_000, "bets in the market resolved at the end (0: skip)")
+	cmd.Flags().IntVar(&o.PgBenchScale, "pgbench-scale", 10, "pgbench -s (scale factor)")
+	cmd.Flags().BoolVar(&o.Interactive, "interactive", true, "also measure PlaceBet as an interactive transaction")
+	cmd.Flags().BoolVar(&noPgBench, "no-pgbench", false, "skip the pgbench comparison")
+	return cmd
+}
