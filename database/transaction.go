@@ -86,6 +86,8 @@ type TransactionManager struct {
 	log      *slog.Logger
 	attempts int
 	backoff  Backoff
+	observer TxObserver
+	active   activeSet
 
 	commits, rollbacks                      atomic.Int64
 	retrySerialization, retryDeadlock, busy atomic.Int64
@@ -106,6 +108,12 @@ func WithRetry(attempts int, backoff Backoff) TxManagerOption {
 	return func(tm *TransactionManager) { tm.attempts, tm.backoff = attempts, backoff }
 }
 
+// WithTxObserver reports every outermost transaction and every retry to o
+// (for metrics: *Metrics implements it).
+func WithTxObserver(o TxObserver) TxManagerOption {
+	return func(tm *TransactionManager) { tm.observer = o }
+}
+
 // NewTransactionManager returns a manager of transactions on db.
 func NewTransactionManager(db *gorm.DB, opts ...TxManagerOption) *TransactionManager {
 	tm := &TransactionManager{
@@ -120,6 +128,12 @@ func NewTransactionManager(db *gorm.DB, opts ...TxManagerOption) *TransactionMan
 	tm.attempts = max(tm.attempts, 1)
 	return tm
 }
+
+// LongTransactions returns the transactions in progress for longer than d,
+// oldest first, each with the stack of the code that began it: a
+// transaction held that long is probably leaked or waiting on something
+// outside the database.
+func (tm *TransactionManager) LongTransactions(d time.Duration) []ActiveTx { return tm.active.olderThan(d) }
 
 // Stats returns the counters.
 func (tm *TransactionManager) Stats() TxStats {
@@ -176,7 +190,18 @@ func (tm *TransactionManager) Transact(ctx context.Context, fn func(ctx context.
 	if attempts <= 0 {
 		attempts = tm.attempts
 	}
-	return tm.retry(ctx, attempts, "transaction", func() error { return tm.runOnce(ctx, fn, o) })
+	start := time.Now()
+	id := tm.active.add()
+	err := tm.retry(ctx, attempts, "transaction", func() error { return tm.runOnce(ctx, fn, o) })
+	tm.active.remove(id)
+	if tm.observer != nil {
+		outcome := "commit"
+		if err != nil {
+			outcome = "rollback"
+		}
+		tm.observer.ObserveTx(outcome, time.Since(start))
+	}
+	return err
 }
 
 // retry runs once until it succeeds, fails with an error RetryReason does
@@ -203,6 +228,9 @@ func (tm *TransactionManager) retry(ctx context.Context, attempts int, what stri
 }
 
 func (tm *TransactionManager) countRetry(reason string) {
+	if tm.observer != nil {
+		tm.observer.ObserveRetry(reason)
+	}
 	switch reason {
 	case RetrySerialization:
 		tm.retrySerialization.Add(1)
