@@ -133,7 +133,9 @@ func NewTransactionManager(db *gorm.DB, opts ...TxManagerOption) *TransactionMan
 // oldest first, each with the stack of the code that began it: a
 // transaction held that long is probably leaked or waiting on something
 // outside the database.
-func (tm *TransactionManager) LongTransactions(d time.Duration) []ActiveTx { return tm.active.olderThan(d) }
+func (tm *TransactionManager) LongTransactions(d time.Duration) []ActiveTx {
+	return tm.active.olderThan(d)
+}
 
 // Stats returns the counters.
 func (tm *TransactionManager) Stats() TxStats {
