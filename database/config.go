@@ -82,6 +82,9 @@ type MonitoringConfig struct {
 	SlowQueryThreshold time.Duration `yaml:"slow_query_threshold" doc:"Queries slower than this are logged as slow (0: off)."`
 	EnableQueryLogging bool          `yaml:"enable_query_logging" doc:"Log every SQL statement (parameters as placeholders, never their values) at info level."`
 	LogLevel           string        `yaml:"log_level" doc:"Level of the database logger: silent, error, warn or info."`
+	LogQueryArgs       bool          `yaml:"log_query_args" doc:"Include query arguments in slow query logs. Off by default: arguments can hold personal data."`
+	ExplainSlowQueries bool          `yaml:"explain_slow_queries" doc:"PostgreSQL: log the EXPLAIN plan of each slow SELECT (run in the background on another connection)."`
+	NPlusOneThreshold  int           `yaml:"n_plus_one_threshold" doc:"Within one unit of work, the same query shape from the same call site more than this many times is reported as N+1 (0: off)."`
 }
 
 // HealthCheckConfig controls database health checks.
@@ -124,6 +127,7 @@ func DefaultConfig() Config {
 		Monitoring: MonitoringConfig{
 			SlowQueryThreshold: 200 * time.Millisecond,
 			LogLevel:           "warn",
+			NPlusOneThreshold:  10,
 		},
 		HealthCheck: HealthCheckConfig{
 			Interval: 30 * time.Second,
@@ -256,6 +260,9 @@ func (c Config) Validate() error {
 	}
 
 	nonNegative(&errs, "database.monitoring.slow_query_threshold", c.Monitoring.SlowQueryThreshold)
+	if c.Monitoring.NPlusOneThreshold < 0 {
+		add("monitoring.n_plus_one_threshold", "must not be negative, got %d", c.Monitoring.NPlusOneThreshold)
+	}
 	if !slices.Contains(logLevels, c.Monitoring.LogLevel) {
 		add("monitoring.log_level", "unknown level %q (want one of %s)", c.Monitoring.LogLevel, strings.Join(logLevels, ", "))
 	}

@@ -20,8 +20,21 @@ var ErrUnavailable = errors.New("database unavailable")
 type Option func(*options)
 
 type options struct {
-	log *slog.Logger
-	now func() time.Time
+	log       *slog.Logger
+	now       func() time.Time
+	metrics   *Metrics
+	noMonitor bool
+}
+
+// WithMetrics records query, pool and transaction metrics in m.
+func WithMetrics(m *Metrics) Option {
+	return func(o *options) { o.metrics = m }
+}
+
+// WithoutQueryMonitor leaves the query monitor out (no metrics, slow query
+// log or N+1 detection): for benchmarks that measure its cost.
+func WithoutQueryMonitor() Option {
+	return func(o *options) { o.noMonitor = true }
 }
 
 // WithLogger sends connection and query logs to log instead of slog.Default().
@@ -84,6 +97,15 @@ func NewDatabase(ctx context.Context, cfg Config, opts ...Option) (*gorm.DB, err
 		sqlDB.Close()
 		return nil, redact(fmt.Errorf("initialise gorm for %s: %w", cfg.Target(), err), cfg.Password)
 	}
+	if !o.noMonitor {
+		if err := db.Use(NewQueryMonitor(cfg.Monitoring, o.log.With("component", "query_monitor"), o.metrics)); err != nil {
+			sqlDB.Close()
+			return nil, fmt.Errorf("install the query monitor: %w", err)
+		}
+	}
+	if o.metrics != nil {
+		o.metrics.RegisterPool(sqlDB, cfg.Address())
+	}
 	return db, nil
 }
 
@@ -95,8 +117,9 @@ func applyPool(db *sql.DB, p PoolConfig) {
 	db.SetConnMaxIdleTime(p.ConnMaxIdleTime)
 }
 
-// gormLogger logs GORM's messages through slog. Query parameters are never
-// logged: they can hold personal data.
+// gormLogger logs GORM's messages (errors, and every statement when query
+// logging is on) through slog. Query parameters are never logged: they can
+// hold personal data.
 func gormLogger(log *slog.Logger, m MonitoringConfig) logger.Interface {
 	level := map[string]logger.LogLevel{
 		"silent": logger.Silent, "error": logger.Error, "warn": logger.Warn, "info": logger.Info,
@@ -106,7 +129,7 @@ func gormLogger(log *slog.Logger, m MonitoringConfig) logger.Interface {
 	}
 	return logger.NewSlogLogger(log.With("component", "gorm"), logger.Config{
 		LogLevel:                  level,
-		SlowThreshold:             m.SlowQueryThreshold,
+		SlowThreshold:             0, // the query monitor logs slow queries
 		ParameterizedQueries:      true,
 		IgnoreRecordNotFoundError: true,
 	})

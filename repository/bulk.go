@@ -54,7 +54,9 @@ func insertBatch[T any](ctx context.Context, db *gorm.DB, rows []*T) error {
 		if err := reserveIDs(ctx, c.Conn(), s, rows); err != nil {
 			return TranslateError(err)
 		}
-		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{s.Table}, s.DBNames, src)
+		start := time.Now()
+		n, err := c.Conn().CopyFrom(ctx, pgx.Identifier{s.Table}, s.DBNames, src)
+		database.Observe(ctx, db, "COPY "+s.Table, s.Table, n, start, err)
 		return TranslateError(err)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -129,8 +130,11 @@ func (s *BetService) placeOneStatement(ctx context.Context, r betRequest) (*mode
 			if !ok {
 				return fmt.Errorf("place bet: unexpected driver connection %T", dc)
 			}
-			return conn.Conn().QueryRow(ctx, placeBetSQL, args...).Scan(&res.DuplicateID, &res.BetID, &res.Probability,
+			start := time.Now()
+			err := conn.Conn().QueryRow(ctx, placeBetSQL, args...).Scan(&res.DuplicateID, &res.BetID, &res.Probability,
 				&res.Cost, &res.Locked, &res.Status, &res.ClosesAt)
+			database.Observe(ctx, s.dal.DB(), placeBetSQL, "bets", 1, start, err)
+			return err
 		})
 	})
 	if err != nil {
