@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -172,20 +173,36 @@ func errorClass(err error) string {
 }
 
 // callSite returns file:line of the first caller outside GORM and the data
-// layer packages: the code that asked for the data.
+// layer packages: the code that asked for the data. What each program
+// counter resolves to is cached, so that a query costs a stack walk but no
+// symbol lookups.
 func callSite() string {
-	pcs := make([]uintptr, 48)
-	n := runtime.Callers(3, pcs)
-	frames := runtime.CallersFrames(pcs[:n])
-	for {
-		f, more := frames.Next()
-		if !internalFrame(f.Function) {
-			return f.File + ":" + strconv.Itoa(f.Line)
-		}
-		if !more {
-			return "unknown"
+	var buf [40]uintptr
+	pcs := buf[:runtime.Callers(3, buf[:])]
+	for _, pc := range pcs {
+		if site, ok := siteOf(pc); ok {
+			return site
 		}
 	}
+	return "unknown"
+}
+
+// sites caches, per program counter, its file:line or "" for internal frames.
+var sites sync.Map
+
+// siteOf returns the file:line of pc, and false for an internal frame.
+func siteOf(pc uintptr) (string, bool) {
+	if v, ok := sites.Load(pc); ok {
+		s := v.(string)
+		return s, s != ""
+	}
+	frame, _ := runtime.CallersFrames([]uintptr{pc}).Next()
+	site := ""
+	if !internalFrame(frame.Function) {
+		site = frame.File + ":" + strconv.Itoa(frame.Line)
+	}
+	sites.Store(pc, site)
+	return site, site != ""
 }
 
 // internalFrame reports whether a function belongs to GORM, the drivers,
