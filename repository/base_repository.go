@@ -76,6 +76,9 @@ type sortKey[T any] struct {
 
 // keyset pages through rows of T ordered by (sort column, tie column).
 type keyset[T any] struct {
+	// name identifies the list in its cursors, so that a cursor of one list
+	// is refused by another.
+	name        string
 	sorts       map[string]sortKey[T]
 	defaultSort string
 	tieColumn   string
@@ -100,7 +103,7 @@ func (k keyset[T]) page(q *gorm.DB, req PageRequest, filters any) (Page[*T], err
 	if !ok {
 		return Page[*T]{}, fmt.Errorf("%w: sort: unknown field %q (allowed: %s)", ErrInvalidInput, name, strings.Join(k.sortNames(), ", "))
 	}
-	fp := fingerprint(filters)
+	fp := fingerprint(k.name, filters)
 	order, cmp := "ASC", ">"
 	if req.Desc {
 		order, cmp = "DESC", "<"
@@ -189,8 +192,9 @@ var errBadCursor = fmt.Errorf("%w: cursor is malformed or was altered", ErrInval
 
 func decodeCursor(s string) (cursor, error) {
 	p, m, ok := strings.Cut(s, ".")
-	payload, err1 := base64.RawURLEncoding.DecodeString(p)
-	sum, err2 := base64.RawURLEncoding.DecodeString(m)
+	// Strict: a changed padding bit must not decode to the same bytes.
+	payload, err1 := base64.RawURLEncoding.Strict().DecodeString(p)
+	sum, err2 := base64.RawURLEncoding.Strict().DecodeString(m)
 	if !ok || err1 != nil || err2 != nil {
 		return cursor{}, errBadCursor
 	}
@@ -206,10 +210,10 @@ func decodeCursor(s string) (cursor, error) {
 	return c, nil
 }
 
-// fingerprint identifies a filter value.
-func fingerprint(filters any) string {
+// fingerprint identifies a list and its filters.
+func fingerprint(list string, filters any) string {
 	b, _ := json.Marshal(filters)
-	sum := sha256.Sum256(b)
+	sum := sha256.Sum256(append([]byte(list+"\x00"), b...))
 	return base64.RawURLEncoding.EncodeToString(sum[:9])
 }
 
@@ -253,6 +257,12 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // prefixPattern matches values starting with s.
 func prefixPattern(s string) string { return likeEscaper.Replace(s) + "%" }
+
+// globEscaper escapes GLOB wildcards by putting each in brackets.
+var globEscaper = strings.NewReplacer(`*`, `[*]`, `?`, `[?]`, `[`, `[[]`)
+
+// globPrefix is a SQLite GLOB pattern matching values starting with s.
+func globPrefix(s string) string { return globEscaper.Replace(s) + "*" }
 
 // containsPattern matches values containing s (compare with lower()).
 func containsPattern(s string) string { return "%" + likeEscaper.Replace(strings.ToLower(s)) + "%" }

@@ -12,16 +12,14 @@ import (
 )
 
 // betRepository is the GORM BetRepository.
-type betRepository struct {
-	db *gorm.DB
-	tm *database.TransactionManager
-}
+type betRepository struct{ db *gorm.DB }
 
 // NewBetRepository returns the BetRepository on db (a pool, or a
 // transaction the repository is bound to).
-func NewBetRepository(db *gorm.DB) BetRepository { return &betRepository{db: db, tm: bulkTx(db)} }
+func NewBetRepository(db *gorm.DB) BetRepository { return &betRepository{db: db} }
 
 var betKeys = keyset[models.Bet]{
+	name: "bets",
 	sorts: map[string]sortKey[models.Bet]{
 		"placed_at": {column: "placed_at", kind: keyTime, value: func(b *models.Bet) any { return b.PlacedAt }},
 		"amount":    {column: "amount", kind: keyInt, value: func(b *models.Bet) any { return b.Amount }},
@@ -103,11 +101,7 @@ func (r *betRepository) CreateBatch(ctx context.Context, bets []*models.Bet) err
 	for _, b := range bets {
 		b.PlacedAt = b.PlacedAt.UTC()
 	}
-	// A repository bound to a transaction runs the batch in it.
-	ctx = database.ContextWithTx(ctx, r.db.Statement.Context)
-	return r.tm.Transact(ctx, func(ctx context.Context) error {
-		return insertBatch(ctx, r.db, bets)
-	})
+	return createBatch(ctx, r.db, bets)
 }
 
 func (r *betRepository) ScanMarkets(ctx context.Context, marketIDs []int64, fn func(*models.Bet, string) error) (err error) {

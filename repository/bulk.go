@@ -27,6 +27,14 @@ func bulkTx(db *gorm.DB) *database.TransactionManager {
 		database.WithTxLogger(slog.New(slog.DiscardHandler)))
 }
 
+// createBatch inserts rows in one transaction, all or none: the one ctx (or
+// a repository bound to a transaction through db) carries, in a savepoint,
+// or its own.
+func createBatch[T any](ctx context.Context, db *gorm.DB, rows []*T) error {
+	ctx = database.ContextWithTx(ctx, db.Statement.Context)
+	return bulkTx(db).Transact(ctx, func(ctx context.Context) error { return insertBatch(ctx, db, rows) })
+}
+
 // insertBatch inserts rows, which must all be of one model type, and sets
 // their IDs; ctx must carry a transaction. On PostgreSQL it reserves the IDs
 // from the table's sequence in one query and streams the rows with COPY; on

@@ -20,6 +20,7 @@ type ledgerRepository struct{ db *gorm.DB }
 func NewLedgerRepository(db *gorm.DB) LedgerRepository { return &ledgerRepository{db: db} }
 
 var ledgerKeys = keyset[models.LedgerEntry]{
+	name: "ledger",
 	sorts: map[string]sortKey[models.LedgerEntry]{
 		"created_at": {column: "created_at", kind: keyTime, value: func(e *models.LedgerEntry) any { return e.CreatedAt }},
 	},
@@ -46,8 +47,7 @@ func (r *ledgerRepository) AppendBatch(ctx context.Context, entries []*models.Le
 	for _, e := range entries {
 		e.CreatedAt = e.CreatedAt.UTC()
 	}
-	ctx = database.ContextWithTx(ctx, r.db.Statement.Context)
-	return bulkTx(r.db).Transact(ctx, func(ctx context.Context) error { return insertBatch(ctx, r.db, entries) })
+	return createBatch(ctx, r.db, entries)
 }
 
 func (r *ledgerRepository) ListByUser(ctx context.Context, userID int64, page PageRequest) (Page[*models.LedgerEntry], error) {

@@ -19,6 +19,7 @@ type marketRepository struct{ db *gorm.DB }
 func NewMarketRepository(db *gorm.DB) MarketRepository { return &marketRepository{db: db} }
 
 var marketKeys = keyset[models.Market]{
+	name: "markets",
 	sorts: map[string]sortKey[models.Market]{
 		"created_at": {column: "created_at", kind: keyTime, value: func(m *models.Market) any { return m.CreatedAt }},
 		"closes_at":  {column: "closes_at", kind: keyTime, value: func(m *models.Market) any { return m.ClosesAt }},
@@ -130,8 +131,7 @@ func (r *marketRepository) CreateBatch(ctx context.Context, markets []*models.Ma
 	for _, m := range markets {
 		m.ClosesAt, m.CreatedAt, m.UpdatedAt = m.ClosesAt.UTC(), m.CreatedAt.UTC(), m.UpdatedAt.UTC()
 	}
-	ctx = database.ContextWithTx(ctx, r.db.Statement.Context)
-	return bulkTx(r.db).Transact(ctx, func(ctx context.Context) error { return insertBatch(ctx, r.db, markets) })
+	return createBatch(ctx, r.db, markets)
 }
 
 func (r *marketRepository) ListByBettor(ctx context.Context, userID int64) ([]*models.Market, error) {

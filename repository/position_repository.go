@@ -21,6 +21,7 @@ func NewPositionRepository(db *gorm.DB) PositionRepository { return &positionRep
 var (
 	// positionsOfMarket orders one market's positions by user.
 	positionsOfMarket = keyset[models.Position]{
+		name: "positions of market",
 		sorts: map[string]sortKey[models.Position]{
 			"user_id": {column: "user_id", kind: keyInt, value: func(p *models.Position) any { return p.UserID }},
 		},
@@ -32,6 +33,7 @@ var (
 	}
 	// positionsOfUser orders one user's positions by market.
 	positionsOfUser = keyset[models.Position]{
+		name: "positions of user",
 		sorts: map[string]sortKey[models.Position]{
 			"market_id": {column: "market_id", kind: keyInt, value: func(p *models.Position) any { return p.MarketID }},
 		},
@@ -91,6 +93,5 @@ func (r *positionRepository) CreateBatch(ctx context.Context, positions []*model
 	for _, p := range positions {
 		p.FirstBetAt, p.UpdatedAt = p.FirstBetAt.UTC(), p.UpdatedAt.UTC()
 	}
-	ctx = database.ContextWithTx(ctx, r.db.Statement.Context)
-	return bulkTx(r.db).Transact(ctx, func(ctx context.Context) error { return insertBatch(ctx, r.db, positions) })
+	return createBatch(ctx, r.db, positions)
 }

@@ -12,18 +12,16 @@ import (
 )
 
 // userRepository is the GORM UserRepository.
-type userRepository struct {
-	db *gorm.DB
-	tm *database.TransactionManager
-}
+type userRepository struct{ db *gorm.DB }
 
 // NewUserRepository returns the UserRepository on db (a pool, or a
 // transaction the repository is bound to).
 func NewUserRepository(db *gorm.DB) UserRepository {
-	return &userRepository{db: db, tm: bulkTx(db)}
+	return &userRepository{db: db}
 }
 
 var userKeys = keyset[models.User]{
+	name: "users",
 	sorts: map[string]sortKey[models.User]{
 		"created_at": {column: "created_at", kind: keyTime, value: func(u *models.User) any { return u.CreatedAt }},
 		"username":   {column: "username", kind: keyString, value: func(u *models.User) any { return u.Username }},
@@ -93,7 +91,13 @@ func (r *userRepository) List(ctx context.Context, f UserFilters) (Page[*models.
 		return Page[*models.User]{}, fmt.Errorf("%w: user type: unknown %q", ErrInvalidInput, f.UserType)
 	}
 	if f.UsernamePrefix != "" {
-		q = q.Where(`username LIKE ? ESCAPE '\'`, prefixPattern(f.UsernamePrefix))
+		// Case-sensitive on both engines (SQLite's LIKE ignores case; GLOB
+		// does not, and uses the index for a prefix too).
+		if q.Dialector.Name() == database.DriverPostgres {
+			q = q.Where(`username LIKE ? ESCAPE '\'`, prefixPattern(f.UsernamePrefix))
+		} else {
+			q = q.Where("username GLOB ?", globPrefix(f.UsernamePrefix))
+		}
 	}
 	if f.Search != "" {
 		p := containsPattern(f.Search)
@@ -107,11 +111,7 @@ func (r *userRepository) CreateBatch(ctx context.Context, users []*models.User) 
 	for _, u := range users {
 		normalizeUser(u)
 	}
-	// A repository bound to a transaction runs the batch in it.
-	ctx = database.ContextWithTx(ctx, r.db.Statement.Context)
-	return r.tm.Transact(ctx, func(ctx context.Context) error {
-		return insertBatch(ctx, r.db, users)
-	})
+	return createBatch(ctx, r.db, users)
 }
 
 func (r *userRepository) AddToBalance(ctx context.Context, userID, delta, floor int64) (int64, error) {
