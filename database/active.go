@@ -10,8 +10,11 @@ import (
 	"time"
 )
 
-// ActiveTx describes a transaction in progress, for leak detection.
+// ActiveTx describes a transaction in progress, or a connection taken from
+// the pool, for leak detection.
 type ActiveTx struct {
+	// Kind is "transaction" or "connection".
+	Kind string `json:"kind"`
 	// Started is when the transaction began (its first attempt).
 	Started time.Time `json:"started"`
 	// Stack is the call stack of the code that began it.
@@ -22,6 +25,7 @@ type ActiveTx struct {
 // their callers are captured when they begin (cheap), the stack text only
 // when someone asks.
 type activeSet struct {
+	kind string
 	mu   sync.Mutex
 	next atomic.Int64
 	txs  map[int64]activeEntry
@@ -64,7 +68,7 @@ func (s *activeSet) olderThan(d time.Duration) []ActiveTx {
 	slices.SortFunc(entries, func(a, b activeEntry) int { return a.started.Compare(b.started) })
 	out := make([]ActiveTx, len(entries))
 	for i, e := range entries {
-		out[i] = ActiveTx{Started: e.started, Stack: formatStack(e.pcs)}
+		out[i] = ActiveTx{Kind: s.kind, Started: e.started, Stack: formatStack(e.pcs)}
 	}
 	return out
 }

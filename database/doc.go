@@ -1,6 +1,8 @@
 // Package database opens and manages the connection to the database: its
-// configuration (Config), connection with startup retry (NewDatabase), and,
-// in later steps, transactions, health checks and query monitoring.
+// configuration (Config), connection with startup retry (NewDatabase),
+// transactions (TransactionManager), query monitoring (QueryMonitor, a GORM
+// plugin, and Metrics), health checks (DatabaseHealthChecker), and
+// diagnostics (EXPLAIN, index usage analysis).
 //
 // It is schema-agnostic: nothing here knows about users, markets or bets.
 // PostgreSQL (through pgx) is the production engine; SQLite (through a pure-Go

@@ -23,6 +23,8 @@ const QueryMonitorName = "socialpredict:query_monitor"
 // error metrics, the slow query log, and N+1 detection within a QueryScope.
 // Install it with db.Use (NewDatabase does).
 type QueryMonitor struct {
+	// held tracks connections taken from the pool through Raw.
+	held    activeSet
 	cfg     MonitoringConfig
 	log     *slog.Logger
 	metrics *Metrics
@@ -33,7 +35,23 @@ type QueryMonitor struct {
 
 // NewQueryMonitor returns a monitor configured by cfg; metrics may be nil.
 func NewQueryMonitor(cfg MonitoringConfig, log *slog.Logger, metrics *Metrics) *QueryMonitor {
-	return &QueryMonitor{cfg: cfg, log: log, metrics: metrics}
+	return &QueryMonitor{cfg: cfg, log: log, metrics: metrics, held: activeSet{kind: "connection"}}
+}
+
+// monitorOf returns the monitor installed on db, or nil.
+func monitorOf(db *gorm.DB) *QueryMonitor {
+	m, _ := db.Config.Plugins[QueryMonitorName].(*QueryMonitor)
+	return m
+}
+
+// LongConnections returns the connections taken from db's pool through Raw
+// (outside a transaction) and held for longer than d, oldest first, each
+// with the stack of the code that took it; none when db has no monitor.
+func LongConnections(db *gorm.DB, d time.Duration) []ActiveTx {
+	if m := monitorOf(db); m != nil {
+		return m.held.olderThan(d)
+	}
+	return nil
 }
 
 // Name identifies the plugin.
@@ -82,8 +100,8 @@ func (m *QueryMonitor) Initialize(db *gorm.DB) error {
 // the plugin records GORM's: call it with the statement's start time and
 // error. It does nothing when db has no monitor installed.
 func Observe(ctx context.Context, db *gorm.DB, sql string, table string, rows int64, start time.Time, err error) {
-	if p, ok := db.Config.Plugins[QueryMonitorName].(*QueryMonitor); ok {
-		p.observe(ctx, sql, nil, table, rows, start, err)
+	if m := monitorOf(db); m != nil {
+		m.observe(ctx, sql, nil, table, rows, start, err)
 	}
 }
 

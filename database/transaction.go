@@ -117,6 +117,7 @@ func WithTxObserver(o TxObserver) TxManagerOption {
 // NewTransactionManager returns a manager of transactions on db.
 func NewTransactionManager(db *gorm.DB, opts ...TxManagerOption) *TransactionManager {
 	tm := &TransactionManager{
+		active:   activeSet{kind: "transaction"},
 		db:       db,
 		log:      slog.Default(),
 		attempts: 4,

@@ -55,6 +55,10 @@ func Raw(ctx context.Context, db *gorm.DB, fn func(driverConn any) error) error 
 		return err
 	}
 	defer conn.Close()
+	if m := monitorOf(db); m != nil {
+		id := m.held.add()
+		defer m.held.remove(id)
+	}
 	return conn.Raw(fn)
 }
 

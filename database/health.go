@@ -1,0 +1,653 @@
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"socialpredict/internal/confkit"
+)
+
+// HealthState is the overall health of the database, as a readiness probe
+// sees it: only Unhealthy should take the service out of rotation.
+type HealthState string
+
+// The health states, best first.
+const (
+	// Healthy: the test query answers and no check found a problem.
+	Healthy HealthState = "healthy"
+	// Degraded: the database answers, but a check found a problem (pool
+	// exhausted, transaction leaked, session blocked or lingering), or the
+	// test query failed fewer than health_check.retries times in a row.
+	Degraded HealthState = "degraded"
+	// Unhealthy: the test query failed health_check.retries times in a row.
+	Unhealthy HealthState = "unhealthy"
+)
+
+// HealthStates lists every state, best first.
+var HealthStates = []HealthState{Healthy, Degraded, Unhealthy}
+
+// ErrUnhealthy is matched (with errors.Is) by the error Check returns when
+// the database is Unhealthy; the error also wraps the test query's error.
+var ErrUnhealthy = errors.New("database unhealthy")
+
+// HealthCheckStatus is the outcome of one check of a HealthReport.
+type HealthCheckStatus string
+
+// The outcomes of a check.
+const (
+	// HealthOK: nothing to report.
+	HealthOK HealthCheckStatus = "ok"
+	// HealthWarn: a problem that makes the database Degraded.
+	HealthWarn HealthCheckStatus = "warn"
+	// HealthFail: the test query failed (Degraded or Unhealthy, depending on
+	// how many checks in a row failed).
+	HealthFail HealthCheckStatus = "fail"
+	// HealthSkipped: the check does not apply (an engine without the
+	// feature, no TransactionManager) or could not run; it never changes
+	// the state.
+	HealthSkipped HealthCheckStatus = "skipped"
+)
+
+// The names of the checks, in the order a HealthReport lists them.
+const (
+	// HealthCheckPool: connection pool statistics and exhaustion.
+	HealthCheckPool = "pool"
+	// HealthCheckQuery: the test query under health_check.timeout.
+	HealthCheckQuery = "query"
+	// HealthCheckResponseTime: percentiles of recent test query times.
+	HealthCheckResponseTime = "response_time"
+	// HealthCheckTransactions: transactions held past the leak threshold.
+	HealthCheckTransactions = "transactions"
+	// HealthCheckLocks: sessions blocked by others (PostgreSQL).
+	HealthCheckLocks = "locks"
+	// HealthCheckSessions: long-running and idle-in-transaction sessions
+	// (PostgreSQL).
+	HealthCheckSessions = "sessions"
+)
+
+// HealthCheckResult is the outcome of one check.
+type HealthCheckResult struct {
+	// Name is one of the HealthCheck* names.
+	Name string `json:"name"`
+	// Status is the outcome.
+	Status HealthCheckStatus `json:"status"`
+	// Message says what was found, in words an operator can act on.
+	Message string `json:"message"`
+	// Duration is how long the check took (0 for checks that read memory).
+	Duration time.Duration `json:"duration_ns,omitempty"`
+}
+
+// PoolHealth is the state of the connection pool when a check started.
+type PoolHealth struct {
+	// MaxOpen is the pool's limit (0: unlimited).
+	MaxOpen int `json:"max_open"`
+	// Open, InUse and Idle count connections.
+	Open  int `json:"open"`
+	InUse int `json:"in_use"`
+	Idle  int `json:"idle"`
+	// WaitCount and WaitDuration are the totals since the pool opened.
+	WaitCount    int64         `json:"wait_count"`
+	WaitDuration time.Duration `json:"wait_duration_ns"`
+	// NewWaits is how many times a caller waited for a connection since the
+	// previous check (the checker's own waits included).
+	NewWaits int64 `json:"new_waits"`
+	// Exhausted: every connection is in use (InUse >= MaxOpen > 0).
+	Exhausted bool `json:"exhausted"`
+}
+
+// ResponseTimes summarises the successful test queries of the last checks.
+type ResponseTimes struct {
+	// Samples is how many test query times the window holds.
+	Samples int `json:"samples"`
+	// Last is this check's test query time (0 when it failed).
+	Last time.Duration `json:"last_ns"`
+	// P50, P95 and P99 are nearest-rank percentiles over the window.
+	P50 time.Duration `json:"p50_ns"`
+	P95 time.Duration `json:"p95_ns"`
+	P99 time.Duration `json:"p99_ns"`
+}
+
+// LeakedTx is a transaction held longer than the leak threshold.
+type LeakedTx struct {
+	ActiveTx
+	// HeldFor is how long it had been open when the check ran.
+	HeldFor time.Duration `json:"held_for_ns"`
+}
+
+// HealthReport is the outcome of one health check. It is JSON-serialisable;
+// reports returned by Check and Last are shared and must not be modified.
+type HealthReport struct {
+	// State is the overall state, with health_check.retries applied.
+	State HealthState `json:"state"`
+	// Driver is the engine: postgres or sqlite.
+	Driver string `json:"driver"`
+	// CheckedAt is when the check started; Duration how long it took.
+	CheckedAt time.Time     `json:"checked_at"`
+	Duration  time.Duration `json:"duration_ns"`
+	// ConsecutiveFailures counts the failed test queries in a row, this one
+	// included; Retries is how many make the database Unhealthy.
+	ConsecutiveFailures int `json:"consecutive_failures"`
+	Retries             int `json:"retries"`
+	// Checks lists every check in a fixed order (see the HealthCheck* names).
+	Checks []HealthCheckResult `json:"checks"`
+	// Pool, ResponseTime, LongTransactions and Locks are the details.
+	Pool             PoolHealth    `json:"pool"`
+	ResponseTime     ResponseTimes `json:"response_time"`
+	LongTransactions []LeakedTx    `json:"long_transactions,omitempty"`
+	// Locks is nil when lock monitoring did not run (SQLite, or the test
+	// query failed).
+	Locks *LockReport `json:"locks,omitempty"`
+}
+
+// Result returns the check named name, and whether the report has it.
+func (r *HealthReport) Result(name string) (HealthCheckResult, bool) {
+	for _, c := range r.Checks {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return HealthCheckResult{}, false
+}
+
+// HealthOption configures a DatabaseHealthChecker.
+type HealthOption func(*healthOptions)
+
+type healthOptions struct {
+	maxOpen     int // -1: the pool's own limit
+	tm          *TransactionManager
+	metrics     *Metrics
+	log         *slog.Logger
+	leak        time.Duration
+	longRunning time.Duration
+	idleInTx    time.Duration
+	window      int
+	testQuery   string
+}
+
+// WithHealthMaxOpenConns sets the pool size exhaustion is measured against
+// (connection_pool.max_open_conns; default: the pool's own limit).
+func WithHealthMaxOpenConns(n int) HealthOption { return func(o *healthOptions) { o.maxOpen = n } }
+
+// WithHealthTransactions enables transaction leak detection on the
+// transactions tm runs.
+func WithHealthTransactions(tm *TransactionManager) HealthOption {
+	return func(o *healthOptions) { o.tm = tm }
+}
+
+// WithHealthMetrics sets db_health_status and observes
+// db_health_check_duration_seconds on m after every check (default: none).
+func WithHealthMetrics(m *Metrics) HealthOption { return func(o *healthOptions) { o.metrics = m } }
+
+// WithHealthLogger logs changes of state to log (default slog.Default()).
+func WithHealthLogger(log *slog.Logger) HealthOption { return func(o *healthOptions) { o.log = log } }
+
+// WithHealthLeakThreshold reports transactions held longer than d (default
+// 30s) as leaked.
+func WithHealthLeakThreshold(d time.Duration) HealthOption {
+	return func(o *healthOptions) { o.leak = d }
+}
+
+// WithHealthLongRunning reports statements running longer than d (default
+// 30s) on PostgreSQL.
+func WithHealthLongRunning(d time.Duration) HealthOption {
+	return func(o *healthOptions) { o.longRunning = d }
+}
+
+// WithHealthIdleInTransaction reports sessions idle inside a transaction
+// for longer than d (default 30s) on PostgreSQL.
+func WithHealthIdleInTransaction(d time.Duration) HealthOption {
+	return func(o *healthOptions) { o.idleInTx = d }
+}
+
+// WithHealthWindow sets how many recent test query times the percentiles
+// are computed over (default 100).
+func WithHealthWindow(n int) HealthOption { return func(o *healthOptions) { o.window = n } }
+
+// WithHealthTestQuery replaces the test query (default "SELECT 1"), for
+// instance with one that reads a table the service cannot work without.
+// Its rows are read and discarded.
+func WithHealthTestQuery(sql string) HealthOption {
+	return func(o *healthOptions) { o.testQuery = sql }
+}
+
+// DatabaseHealthChecker checks the database: pool statistics and
+// exhaustion, a test query under health_check.timeout with response-time
+// percentiles, transaction leaks, and on PostgreSQL blocked, long-running
+// and idle-in-transaction sessions. It keeps the consecutive failures that
+// health_check.retries counts, and the last report. Its methods are safe
+// for concurrent use.
+type DatabaseHealthChecker struct {
+	db  *gorm.DB
+	cfg HealthCheckConfig
+	o   healthOptions
+
+	mu        sync.Mutex
+	failures  int   // consecutive failed test queries
+	lastWaits int64 // pool WaitCount at the previous check
+	window    []time.Duration
+	next      int // where the next sample goes in window, once it is full
+	last      *HealthReport
+
+	runMu sync.Mutex
+	stop  context.CancelFunc
+	done  chan struct{}
+}
+
+// NewHealthChecker returns a checker of db configured by cfg (all of its
+// fields must be set, as Config.Validate requires) and opts. It returns an
+// error matching confkit.ErrInvalid, listing every problem, when cfg or an
+// option is invalid.
+func NewHealthChecker(db *gorm.DB, cfg HealthCheckConfig, opts ...HealthOption) (*DatabaseHealthChecker, error) {
+	o := healthOptions{
+		maxOpen: -1, log: slog.Default(), leak: 30 * time.Second, longRunning: 30 * time.Second,
+		idleInTx: 30 * time.Second, window: 100, testQuery: "SELECT 1",
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var errs confkit.Errors
+	positive(&errs, "database.health_check.interval", cfg.Interval)
+	positive(&errs, "database.health_check.timeout", cfg.Timeout)
+	if cfg.Retries < 1 {
+		errs.Add("database.health_check.retries", fmt.Sprintf("must be at least 1, got %d", cfg.Retries))
+	}
+	positive(&errs, "health checker leak threshold", o.leak)
+	positive(&errs, "health checker long-running threshold", o.longRunning)
+	positive(&errs, "health checker idle-in-transaction threshold", o.idleInTx)
+	if o.window < 1 {
+		errs.Add("health checker window", fmt.Sprintf("must be at least 1, got %d", o.window))
+	}
+	if strings.TrimSpace(o.testQuery) == "" {
+		errs.Add("health checker test query", "must not be empty")
+	}
+	if db == nil {
+		errs.Add("health checker database", "must not be nil")
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return &DatabaseHealthChecker{db: db, cfg: cfg, o: o, window: make([]time.Duration, 0, o.window)}, nil
+}
+
+// healthObservation is what one check measured, before the checker's state
+// (consecutive failures, window) is applied.
+type healthObservation struct {
+	start    time.Time
+	pool     PoolHealth
+	queryErr error
+	queryDur time.Duration
+	checks   []HealthCheckResult // every check but query and response_time
+	leaks    []LeakedTx
+	locks    *LockReport
+}
+
+// Check runs every check once, within health_check.timeout in total, and
+// returns the report, which also becomes Last's. The report is never nil.
+// The error is nil unless the database is Unhealthy: then it matches
+// ErrUnhealthy and wraps the test query's error. A cancelled ctx fails the
+// test query like any other error, and so does a test query that gets no
+// connection from an exhausted pool within the timeout.
+func (c *DatabaseHealthChecker) Check(ctx context.Context) (*HealthReport, error) {
+	return c.record(c.observe(ctx))
+}
+
+// observe runs the checks under one deadline.
+func (c *DatabaseHealthChecker) observe(ctx context.Context) healthObservation {
+	obs := healthObservation{start: time.Now()}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+
+	poolCheck := c.checkPool(&obs)
+	obs.queryDur, obs.queryErr = c.testQuery(ctx)
+	obs.checks = append(obs.checks, poolCheck, c.checkTransactions(&obs))
+	obs.checks = append(obs.checks, c.checkLocks(ctx, &obs)...)
+	return obs
+}
+
+// checkPool reads the pool statistics (before the checker takes a
+// connection itself) and the waits since the previous check.
+func (c *DatabaseHealthChecker) checkPool(obs *healthObservation) HealthCheckResult {
+	res := HealthCheckResult{Name: HealthCheckPool, Status: HealthOK}
+	sqlDB, err := c.db.DB()
+	if err != nil {
+		res.Status, res.Message = HealthSkipped, "no connection pool: "+err.Error()
+		return res
+	}
+	st := sqlDB.Stats()
+	p := PoolHealth{
+		MaxOpen: st.MaxOpenConnections, Open: st.OpenConnections, InUse: st.InUse, Idle: st.Idle,
+		WaitCount: st.WaitCount, WaitDuration: st.WaitDuration,
+	}
+	if c.o.maxOpen >= 0 {
+		p.MaxOpen = c.o.maxOpen
+	}
+	c.mu.Lock()
+	p.NewWaits = max(st.WaitCount-c.lastWaits, 0)
+	c.lastWaits = st.WaitCount
+	c.mu.Unlock()
+	p.Exhausted = p.MaxOpen > 0 && p.InUse >= p.MaxOpen
+	obs.pool = p
+
+	limit := "unlimited"
+	if p.MaxOpen > 0 {
+		limit = fmt.Sprint(p.MaxOpen)
+	}
+	res.Message = fmt.Sprintf("%d in use, %d idle, %d open of %s; %d waits since the previous check (%d in all, %s waiting)",
+		p.InUse, p.Idle, p.Open, limit, p.NewWaits, p.WaitCount, p.WaitDuration.Round(time.Millisecond))
+	if p.Exhausted {
+		res.Status = HealthWarn
+		res.Message = "exhausted: " + res.Message
+	}
+	return res
+}
+
+// testQuery runs the test query, reading and discarding its rows, and
+// returns how long it took.
+func (c *DatabaseHealthChecker) testQuery(ctx context.Context) (time.Duration, error) {
+	start := time.Now()
+	rows, err := c.db.WithContext(ctx).Raw(c.o.testQuery).Rows()
+	if err != nil {
+		return time.Since(start), err
+	}
+	for rows.Next() {
+	}
+	err = errors.Join(rows.Err(), rows.Close())
+	return time.Since(start), err
+}
+
+// checkTransactions reports the transactions and connections held past the
+// leak threshold.
+func (c *DatabaseHealthChecker) checkTransactions(obs *healthObservation) HealthCheckResult {
+	res := HealthCheckResult{Name: HealthCheckTransactions, Status: HealthOK}
+	now := time.Now()
+	// Transactions are tracked by their manager (when given), connections
+	// taken outside transactions by the query monitor.
+	var held []ActiveTx
+	if c.o.tm != nil {
+		held = c.o.tm.LongTransactions(c.o.leak)
+	}
+	held = append(held, LongConnections(c.db, c.o.leak)...)
+	slices.SortFunc(held, func(a, b ActiveTx) int { return a.Started.Compare(b.Started) })
+	for _, tx := range held {
+		obs.leaks = append(obs.leaks, LeakedTx{ActiveTx: tx, HeldFor: now.Sub(tx.Started)})
+	}
+	if len(obs.leaks) == 0 {
+		res.Message = "no transaction or connection held longer than " + c.o.leak.String()
+		return res
+	}
+	res.Status = HealthWarn
+	res.Message = fmt.Sprintf("%d transactions or connections held longer than %s (the oldest, a %s, for %s, taken at %s)", len(obs.leaks), c.o.leak,
+		obs.leaks[0].Kind,
+		obs.leaks[0].HeldFor.Round(time.Millisecond), healthFirstFrame(obs.leaks[0].Stack))
+	return res
+}
+
+// healthFirstFrame returns the "file:line" of the first frame of a stack
+// formatted by formatStack.
+func healthFirstFrame(stack string) string {
+	lines := strings.SplitN(stack, "\n", 3)
+	if len(lines) < 2 {
+		return stack
+	}
+	return strings.TrimSpace(lines[1])
+}
+
+// checkLocks inspects the other sessions on PostgreSQL; it returns the
+// locks and sessions checks.
+func (c *DatabaseHealthChecker) checkLocks(ctx context.Context, obs *healthObservation) []HealthCheckResult {
+	locks := HealthCheckResult{Name: HealthCheckLocks, Status: HealthSkipped}
+	sessions := HealthCheckResult{Name: HealthCheckSessions, Status: HealthSkipped}
+	switch {
+	case c.db.Dialector.Name() != DriverPostgres:
+		locks.Message = "not supported on " + c.db.Dialector.Name()
+		sessions.Message = locks.Message
+		return []HealthCheckResult{locks, sessions}
+	case obs.queryErr != nil:
+		locks.Message, sessions.Message = "not run: the test query failed", "not run: the test query failed"
+		return []HealthCheckResult{locks, sessions}
+	}
+	start := time.Now()
+	rep, err := InspectLocks(ctx, c.db, LockThresholds{LongRunning: c.o.longRunning, IdleInTransaction: c.o.idleInTx})
+	locks.Duration = time.Since(start)
+	if err != nil {
+		locks.Message = "not run: " + err.Error()
+		sessions.Message = locks.Message
+		return []HealthCheckResult{locks, sessions}
+	}
+	obs.locks = &rep
+	locks.Status, locks.Message = HealthOK, "no blocked session"
+	if n := len(rep.Blocked); n > 0 {
+		b := rep.Blocked[0]
+		locks.Status = HealthWarn
+		locks.Message = fmt.Sprintf("%d blocked sessions: pid %d blocked by %s for %s", n, b.PID, healthPIDs(b.BlockedBy),
+			b.Waiting.Round(time.Millisecond))
+	}
+	sessions.Status = HealthOK
+	sessions.Message = fmt.Sprintf("no statement running longer than %s, no session idle in transaction longer than %s",
+		c.o.longRunning, c.o.idleInTx)
+	if len(rep.LongRunning)+len(rep.IdleInTransaction) > 0 {
+		sessions.Status = HealthWarn
+		sessions.Message = fmt.Sprintf("%d statements running longer than %s, %d sessions idle in transaction longer than %s",
+			len(rep.LongRunning), c.o.longRunning, len(rep.IdleInTransaction), c.o.idleInTx)
+	}
+	return []HealthCheckResult{locks, sessions}
+}
+
+// healthPIDs formats process ids as "12, 34".
+func healthPIDs(pids []int) string {
+	s := make([]string, len(pids))
+	for i, p := range pids {
+		s[i] = fmt.Sprint(p)
+	}
+	return strings.Join(s, ", ")
+}
+
+// record applies an observation to the checker's state and publishes the
+// report.
+func (c *DatabaseHealthChecker) record(obs healthObservation) (*HealthReport, error) {
+	r := &HealthReport{
+		Driver: c.db.Dialector.Name(), CheckedAt: obs.start.UTC(), Retries: c.cfg.Retries,
+		Pool: obs.pool, LongTransactions: obs.leaks, Locks: obs.locks,
+	}
+	query := HealthCheckResult{Name: HealthCheckQuery, Status: HealthOK, Duration: obs.queryDur}
+	if obs.queryErr != nil {
+		query.Status, query.Message = HealthFail, c.describeQueryError(obs)
+	} else {
+		query.Message = fmt.Sprintf("%q answered in %s", c.o.testQuery, obs.queryDur.Round(time.Microsecond))
+	}
+
+	c.mu.Lock()
+	if obs.queryErr != nil {
+		c.failures++
+	} else {
+		c.failures = 0
+		c.addSample(obs.queryDur)
+	}
+	r.ConsecutiveFailures = c.failures
+	r.ResponseTime = c.responseTimes()
+	c.mu.Unlock()
+	if obs.queryErr == nil {
+		r.ResponseTime.Last = obs.queryDur
+	}
+
+	rt := HealthCheckResult{Name: HealthCheckResponseTime, Status: HealthOK}
+	if r.ResponseTime.Samples == 0 {
+		rt.Status, rt.Message = HealthSkipped, "no successful test query yet"
+	} else {
+		t := r.ResponseTime
+		rt.Message = fmt.Sprintf("p50 %s, p95 %s, p99 %s over the last %d test queries", t.P50.Round(time.Microsecond),
+			t.P95.Round(time.Microsecond), t.P99.Round(time.Microsecond), t.Samples)
+	}
+	r.Checks = append([]HealthCheckResult{obs.checks[0], query, rt}, obs.checks[1:]...)
+
+	r.State = Healthy
+	for _, ch := range r.Checks {
+		if ch.Status == HealthWarn || ch.Status == HealthFail {
+			r.State = Degraded
+		}
+	}
+	if r.ConsecutiveFailures >= c.cfg.Retries {
+		r.State = Unhealthy
+	}
+	r.Duration = time.Since(obs.start)
+	c.publish(r)
+
+	if r.State == Unhealthy {
+		return r, fmt.Errorf("%w: test query failed %d times in a row: %w", ErrUnhealthy, r.ConsecutiveFailures, obs.queryErr)
+	}
+	return r, nil
+}
+
+// describeQueryError explains a failed test query.
+func (c *DatabaseHealthChecker) describeQueryError(obs healthObservation) string {
+	msg := obs.queryErr.Error()
+	if errors.Is(obs.queryErr, context.DeadlineExceeded) {
+		msg = fmt.Sprintf("no answer within %s (health_check.timeout): %s", c.cfg.Timeout, msg)
+		if obs.pool.Exhausted {
+			msg += " (the pool was exhausted: the test query waited for a connection)"
+		}
+	}
+	return msg
+}
+
+// addSample adds a test query time to the sliding window; c.mu is held.
+func (c *DatabaseHealthChecker) addSample(d time.Duration) {
+	if len(c.window) < cap(c.window) {
+		c.window = append(c.window, d)
+		return
+	}
+	c.window[c.next] = d
+	c.next = (c.next + 1) % len(c.window)
+}
+
+// responseTimes computes the percentiles of the window; c.mu is held.
+func (c *DatabaseHealthChecker) responseTimes() ResponseTimes {
+	sorted := slices.Clone(c.window)
+	slices.Sort(sorted)
+	return ResponseTimes{
+		Samples: len(sorted),
+		P50:     healthPercentile(sorted, 50), P95: healthPercentile(sorted, 95), P99: healthPercentile(sorted, 99),
+	}
+}
+
+// healthPercentile returns the nearest-rank p-th percentile of sorted (0
+// when it is empty).
+func healthPercentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	return sorted[min(max(rank, 1), len(sorted))-1]
+}
+
+// publish makes r the last report, updates the metrics and logs a change of
+// state.
+func (c *DatabaseHealthChecker) publish(r *HealthReport) {
+	c.mu.Lock()
+	prev := HealthState("unknown") // no check yet
+	if c.last != nil {
+		prev = c.last.State
+	}
+	if c.last == nil || !r.CheckedAt.Before(c.last.CheckedAt) {
+		c.last = r
+	}
+	c.mu.Unlock()
+
+	if m := c.o.metrics; m != nil {
+		for _, s := range HealthStates {
+			v := 0.0
+			if s == r.State {
+				v = 1
+			}
+			m.HealthStatus.WithLabelValues(string(s)).Set(v)
+		}
+		m.HealthCheckDuration.Observe(r.Duration.Seconds())
+	}
+	if r.State == prev || (prev == "unknown" && r.State == Healthy) {
+		return
+	}
+	var problems []string
+	for _, ch := range r.Checks {
+		if ch.Status == HealthWarn || ch.Status == HealthFail {
+			problems = append(problems, ch.Name+": "+ch.Message)
+		}
+	}
+	level := slog.LevelWarn
+	if r.State == Healthy {
+		level = slog.LevelInfo
+	}
+	c.o.log.Log(context.Background(), level, "database health changed", "from", prev, "to", r.State,
+		"problems", strings.Join(problems, "; "))
+}
+
+// Last returns the report of the most recent check (run by Check or in the
+// background), and false when no check has finished yet. It never touches
+// the database, so a readiness probe can call it as often as it likes.
+func (c *DatabaseHealthChecker) Last() (*HealthReport, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last, c.last != nil
+}
+
+// Start checks the database once, then every health_check.interval in a
+// goroutine, until ctx ends or Stop is called; Last returns the latest
+// report. The first check has finished when Start returns (it takes at most
+// health_check.timeout). Start does nothing when the checker is already
+// running. A check cut short by Stop is not recorded.
+func (c *DatabaseHealthChecker) Start(ctx context.Context) {
+	c.runMu.Lock()
+	defer c.runMu.Unlock()
+	if c.done != nil {
+		return
+	}
+	ctx, c.stop = context.WithCancel(ctx)
+	c.done = make(chan struct{})
+	c.runBackground(ctx)
+	go c.loop(ctx, c.done)
+}
+
+func (c *DatabaseHealthChecker) loop(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(c.cfg.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.runBackground(ctx)
+		}
+	}
+}
+
+// runBackground runs one check and records it unless ctx ended meanwhile.
+func (c *DatabaseHealthChecker) runBackground(ctx context.Context) {
+	obs := c.observe(ctx)
+	if ctx.Err() != nil {
+		return
+	}
+	_, _ = c.record(obs) // the report, error included, is Last's
+}
+
+// Stop stops the background checks started by Start and waits for the
+// goroutine to end (an in-flight check is cancelled). It does nothing when
+// the checker is not running; Start may be called again afterwards.
+func (c *DatabaseHealthChecker) Stop() {
+	c.runMu.Lock()
+	defer c.runMu.Unlock()
+	if c.done == nil {
+		return
+	}
+	c.stop()
+	<-c.done
+	c.stop, c.done = nil, nil
+}
