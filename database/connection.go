@@ -98,7 +98,11 @@ func NewDatabase(ctx context.Context, cfg Config, opts ...Option) (*gorm.DB, err
 		return nil, redact(fmt.Errorf("initialise gorm for %s: %w", cfg.Target(), err), cfg.Password)
 	}
 	if !o.noMonitor {
-		if err := db.Use(NewQueryMonitor(cfg.Monitoring, o.log.With("component", "query_monitor"), o.metrics)); err != nil {
+		mon := NewQueryMonitor(cfg.Monitoring, o.log.With("component", "query_monitor"), o.metrics)
+		if cfg.Monitoring.ExplainSlowQueries && cfg.Driver == DriverPostgres {
+			mon.explain = explainInBackground(db, o.log.With("component", "query_monitor"))
+		}
+		if err := db.Use(mon); err != nil {
 			sqlDB.Close()
 			return nil, fmt.Errorf("install the query monitor: %w", err)
 		}

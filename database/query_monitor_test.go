@@ -259,3 +259,19 @@ func TestQueryBudgetHelpers(t *testing.T) {
 		t.Errorf("GetByID issued %d statements, want 1", n)
 	}
 }
+
+func TestSlowSelectPlanIsLogged(t *testing.T) {
+	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
+	rec := &recorder{}
+	db, _ := monitored(t, tdb, rec, func(m *database.MonitoringConfig) { m.ExplainSlowQueries = true })
+	if err := db.Exec("SELECT pg_sleep(0.1)").Error; err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(rec.text(), "slow query plan") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(rec.text(), "slow query plan") || !strings.Contains(rec.text(), "summary=Result") {
+		t.Errorf("no plan logged for the slow SELECT:\n%s", rec.text())
+	}
+}

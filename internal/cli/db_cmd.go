@@ -36,6 +36,6 @@ trivial query. Exits non-zero when the database cannot be reached.`,
 			return err
 		},
 	})
-	cmd.AddCommand(a.dbCheckCommand(), a.dbHealthCommand())
+	cmd.AddCommand(a.dbCheckCommand(), a.dbHealthCommand(), a.dbExplainCommand(), a.dbDoctorCommand())
 	return cmd
 }
