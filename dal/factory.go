@@ -10,17 +10,28 @@ import (
 	"socialpredict/repository"
 )
 
+// Option configures the data access layer.
+type Option func(*[]database.TxManagerOption)
+
+// WithMetrics counts transactions, their durations and retries in m.
+func WithMetrics(m *database.Metrics) Option {
+	return func(o *[]database.TxManagerOption) { *o = append(*o, database.WithTxObserver(m)) }
+}
+
 // New builds the data access layer on db, with transactions retried as
 // cfg.TransactionRetry says and retries logged to log (slog.Default() when
 // nil).
-func New(db *gorm.DB, cfg database.Config, log *slog.Logger) *DataAccessLayer {
+func New(db *gorm.DB, cfg database.Config, log *slog.Logger, opts ...Option) *DataAccessLayer {
 	if log == nil {
 		log = slog.Default()
 	}
 	r := cfg.TransactionRetry
-	tm := database.NewTransactionManager(db, database.WithTxLogger(log),
-		database.WithRetry(r.Attempts, database.Backoff{Initial: r.InitialBackoff, Max: r.MaxBackoff}))
-	return newDAL(db, tm)
+	tmOpts := []database.TxManagerOption{database.WithTxLogger(log),
+		database.WithRetry(r.Attempts, database.Backoff{Initial: r.InitialBackoff, Max: r.MaxBackoff})}
+	for _, o := range opts {
+		o(&tmOpts)
+	}
+	return newDAL(db, database.NewTransactionManager(db, tmOpts...))
 }
 
 // Open connects to the database cfg describes (see database.NewDatabase) and

@@ -55,6 +55,9 @@ func (m *MigrationManager) apply(conn *gorm.DB, mig Migration, dir string, res *
 		return &MigrationError{Version: mig.Version, Description: mig.Description, Direction: dir, NoTransaction: mig.NoTransaction, Err: err}
 	}
 	m.log.Info("migration "+dir, "version", mig.Version, "description", mig.Description, "duration", elapsed)
+	if m.metrics != nil {
+		m.metrics.MigrationsApplied.WithLabelValues(dir).Inc()
+	}
 	res.Steps = append(res.Steps, Step{Version: mig.Version, Description: mig.Description, Direction: dir, Duration: elapsed})
 	return nil
 }

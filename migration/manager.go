@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"socialpredict/database"
 )
 
 // MigrationManager applies and reverts migrations and keeps their history.
@@ -27,6 +29,7 @@ type MigrationManager struct {
 	dryRun          io.Writer
 	allowOutOfOrder bool
 	now             func() time.Time
+	metrics         *database.Metrics
 }
 
 // Option configures a MigrationManager.
@@ -51,6 +54,10 @@ func WithDryRun(w io.Writer) Option { return func(m *MigrationManager) { m.dryRu
 // WithOutOfOrder allows applying pending migrations whose version is lower
 // than that of the newest applied one (by default Up refuses).
 func WithOutOfOrder() Option { return func(m *MigrationManager) { m.allowOutOfOrder = true } }
+
+// WithMetrics counts applied and reverted migrations in
+// db_migrations_applied_total{direction}.
+func WithMetrics(m *database.Metrics) Option { return func(mm *MigrationManager) { mm.metrics = m } }
 
 // WithNowFunc sets the clock used for history timestamps (default time.Now, UTC).
 func WithNowFunc(now func() time.Time) Option { return func(m *MigrationManager) { m.now = now } }

@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"socialpredict/database"
 	"socialpredict/database/dbtest"
 	"socialpredict/migration"
 )
@@ -112,6 +114,35 @@ func TestCheckCurrent(t *testing.T) {
 		b.Checksum = "changed"
 		if err := manager(tdb.DB, []migration.Migration{a, b}).CheckCurrent(ctx); !errors.Is(err, migration.ErrNotCurrent) {
 			t.Errorf("modified: err = %v, want ErrNotCurrent", err)
+		}
+	})
+}
+
+func TestMigrationMetrics(t *testing.T) {
+	each(t, func(t *testing.T, tdb *dbtest.TestDB) {
+		reg := prometheus.NewRegistry()
+		m := manager(tdb.DB, []migration.Migration{createTable("1", "a"), createTable("2", "b")},
+			migration.WithMetrics(database.NewMetrics(reg)))
+		if _, err := m.Up(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Down(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, mf := range mfs {
+			if mf.GetName() == "db_migrations_applied_total" {
+				for _, s := range mf.GetMetric() {
+					got[s.GetLabel()[0].GetValue()] = s.GetCounter().GetValue()
+				}
+			}
+		}
+		if got["up"] != 2 || got["down"] != 1 {
+			t.Errorf("db_migrations_applied_total = %v, want up 2 and down 1", got)
 		}
 	})
 }
