@@ -2,6 +2,7 @@ package repository_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -313,4 +314,101 @@ func matchingBets(bets []*models.Bet, keep func(*models.Bet) bool) []*models.Bet
 		}
 	}
 	return out
+}
+
+func TestBetScanMarkets(t *testing.T) {
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+		ctx := t.Context()
+		bets, users, markets := betFixture(t, d)
+		names := map[int64]string{}
+		for _, u := range users {
+			names[u.ID] = u.Username
+		}
+		type scanned struct {
+			Bet      *models.Bet
+			Username string
+		}
+		scan := func(ids []int64) ([]scanned, error) {
+			var got []scanned
+			err := d.Bets().ScanMarkets(ctx, ids, func(b *models.Bet, username string) error {
+				got = append(got, scanned{b, username})
+				return nil
+			})
+			return got, err
+		}
+		byMarketThenTime := func(ms ...*models.Market) []scanned {
+			var want []*models.Bet
+			for _, m := range ms {
+				want = append(want, matchingBets(bets, func(b *models.Bet) bool { return b.MarketID == m.ID })...)
+			}
+			slices.SortStableFunc(want, func(a, b *models.Bet) int {
+				if c := compareInt64(a.MarketID, b.MarketID); c != 0 {
+					return c
+				}
+				if c := a.PlacedAt.Compare(b.PlacedAt); c != 0 {
+					return c
+				}
+				return compareInt64(a.ID, b.ID)
+			})
+			var out []scanned
+			for _, b := range want {
+				out = append(out, scanned{b, names[b.UserID]})
+			}
+			return out
+		}
+		tests := []struct {
+			name string
+			ids  []int64
+			want []scanned
+		}{
+			{"two markets, asked out of order", []int64{markets[2].ID, markets[0].ID}, byMarketThenTime(markets[0], markets[2])},
+			{"every market", []int64{markets[0].ID, markets[1].ID, markets[2].ID}, byMarketThenTime(markets...)},
+			{"a market twice", []int64{markets[1].ID, markets[1].ID}, byMarketThenTime(markets[1])},
+			{"unknown market", []int64{markets[2].ID + 1000}, nil},
+			{"no market", nil, nil},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				got, err := scan(tc.ids)
+				if err != nil {
+					t.Fatalf("ScanMarkets: %v", err)
+				}
+				if diff := cmp.Diff(got, tc.want); diff != "" {
+					t.Errorf("ScanMarkets (-got +want):\n%s", diff)
+				}
+			})
+		}
+		t.Run("stops at the first error", func(t *testing.T) {
+			errStop := errors.New("stop")
+			calls := 0
+			err := d.Bets().ScanMarkets(ctx, []int64{markets[0].ID, markets[1].ID}, func(*models.Bet, string) error {
+				calls++
+				if calls == 3 {
+					return errStop
+				}
+				return nil
+			})
+			if !errors.Is(err, errStop) {
+				t.Errorf("ScanMarkets = %v, want fn's error", err)
+			}
+			if calls != 3 {
+				t.Errorf("fn called %d times, want 3", calls)
+			}
+			// The connection is usable again.
+			if _, err := d.Bets().Count(ctx, repository.BetFilters{}); err != nil {
+				t.Errorf("Count after a stopped scan: %v", err)
+			}
+		})
+	})
+}
+
+// compareInt64 orders int64s (the standard cmp package is shadowed by go-cmp here).
+func compareInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

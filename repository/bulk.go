@@ -15,9 +15,11 @@ import (
 	"socialpredict/database"
 )
 
-// sqliteBatchRows is how many rows one multi-row INSERT carries on SQLite
-// (well under its limit of 32766 bound parameters for our widest table).
-const sqliteBatchRows = 500
+// sqliteBatchRows is how many rows one multi-row INSERT carries on SQLite.
+// The pure-Go driver binds each parameter by scanning the arguments, so the
+// cost of a statement grows with the square of its parameters: 100 rows is
+// faster than 500 (100k bets: 5.5 s against 7.1 s).
+const sqliteBatchRows = 100
 
 // bulkTx returns the transaction manager bulk operations run under: they
 // join the caller's transaction (in a savepoint) or start their own, and do
@@ -32,7 +34,29 @@ func bulkTx(db *gorm.DB) *database.TransactionManager {
 // or its own.
 func createBatch[T any](ctx context.Context, db *gorm.DB, rows []*T) error {
 	ctx = database.ContextWithTx(ctx, db.Statement.Context)
-	return bulkTx(db).Transact(ctx, func(ctx context.Context) error { return insertBatch(ctx, db, rows) })
+	err := bulkTx(db).Transact(ctx, func(ctx context.Context) error { return insertBatch(ctx, db, rows) })
+	if err != nil {
+		// The IDs given by the failed attempt are not the rows' any more: a
+		// retry of the caller's transaction must take new ones.
+		clearNewIDs(ctx, db, rows)
+	}
+	return err
+}
+
+// clearNewIDs zeroes the primary keys of rows (all of them: callers pass new
+// rows, without IDs).
+func clearNewIDs[T any](ctx context.Context, db *gorm.DB, rows []*T) {
+	if len(rows) == 0 {
+		return
+	}
+	stmt := &gorm.Statement{DB: db}
+	if stmt.Parse(rows[0]) != nil || stmt.Schema.PrioritizedPrimaryField == nil {
+		return
+	}
+	pk := stmt.Schema.PrioritizedPrimaryField
+	for _, r := range rows {
+		_ = pk.Set(ctx, reflect.ValueOf(r), 0)
+	}
 }
 
 // insertBatch inserts rows, which must all be of one model type, and sets

@@ -111,7 +111,8 @@ type BetRepository interface {
 	CreateBatch(ctx context.Context, bets []*models.Bet) error
 	// ScanMarkets streams the bets of the markets in (market_id, placed_at,
 	// id) order, each with its user's username, in one query; it stops at
-	// fn's first error and returns it.
+	// fn's first error and returns it. fn must not use the database: the
+	// query holds its connection until the scan ends.
 	ScanMarkets(ctx context.Context, marketIDs []int64, fn func(bet *models.Bet, username string) error) error
 }
 

@@ -100,7 +100,8 @@ func (r *ledgerRepository) Credit(ctx context.Context, marketID int64, credits [
 }
 
 // balanceAfter is each ledger row's balance after it: the user's final
-// balance less the rows that come after it.
+// balance less the rows that come after it. The rows are inserted in their
+// given order (ORDER BY d.seq), so that ids follow the ledger's order.
 const balanceAfter = `u.balance - COALESCE(SUM(d.amount) OVER (PARTITION BY d.user_id ORDER BY d.seq DESC
 	ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)`
 
@@ -118,7 +119,8 @@ u AS (
 )
 INSERT INTO ledger_entries (user_id, market_id, kind, amount, balance_after, created_at)
 SELECT d.user_id, CAST(@market AS bigint), d.kind, d.amount, ` + balanceAfter + `, CAST(@now AS timestamptz)
-FROM d JOIN u ON u.id = d.user_id`
+FROM d JOIN u ON u.id = d.user_id
+ORDER BY d.seq`
 
 const creditSQLiteRows = `(SELECT json_extract(value, '$.seq') AS seq, json_extract(value, '$.user_id') AS user_id,
 	json_extract(value, '$.kind') AS kind, json_extract(value, '$.amount') AS amount FROM json_each(?))`
@@ -131,5 +133,6 @@ const (
 		WHERE users.id = t.user_id`
 	creditSQLiteLedger = `INSERT INTO ledger_entries (user_id, market_id, kind, amount, balance_after, created_at)
 		SELECT d.user_id, ?, d.kind, d.amount, ` + balanceAfter + `, ?
-		FROM ` + creditSQLiteRows + ` AS d JOIN users u ON u.id = d.user_id`
+		FROM ` + creditSQLiteRows + ` AS d JOIN users u ON u.id = d.user_id
+		ORDER BY d.seq`
 )

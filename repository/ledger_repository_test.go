@@ -193,3 +193,163 @@ func TestLedgerSumByUser(t *testing.T) {
 		}
 	})
 }
+
+// ledgerRow is what a test compares of a ledger entry.
+type ledgerRow struct {
+	UserID       int64
+	MarketID     int64
+	Kind         models.LedgerKind
+	Amount       int64
+	BalanceAfter int64
+	CreatedAt    time.Time
+}
+
+func ledgerRows(t *testing.T, d *dal.DataAccessLayer, userID int64) []ledgerRow {
+	t.Helper()
+	entries := collectAll(t, func(ctx context.Context, req repository.PageRequest) (repository.Page[*models.LedgerEntry], error) {
+		return d.Ledger().ListByUser(ctx, userID, req)
+	}, repository.PageRequest{}, nil)
+	var rows []ledgerRow
+	for _, e := range entries {
+		r := ledgerRow{UserID: e.UserID, Kind: e.Kind, Amount: e.Amount, BalanceAfter: e.BalanceAfter, CreatedAt: e.CreatedAt}
+		if e.MarketID != nil {
+			r.MarketID = *e.MarketID
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func TestLedgerCredit(t *testing.T) {
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+		ctx := t.Context()
+		a := daltest.User(t, d, func(u *models.User) { u.Balance = 100 })
+		b := daltest.User(t, d, func(u *models.User) { u.Balance = -20 })
+		c := daltest.User(t, d, func(u *models.User) { u.Balance = 7 })
+		m := daltest.Market(t, d, a.ID)
+		at := daltest.Now.Add(time.Hour).In(time.FixedZone("X", 3600))
+		err := d.Ledger().Credit(ctx, m.ID, []repository.Credit{
+			{UserID: a.ID, Kind: models.LedgerPayout, Amount: 50},
+			{UserID: b.ID, Kind: models.LedgerRefund, Amount: 30},
+			{UserID: a.ID, Kind: models.LedgerCreatorReward, Amount: 5},
+		}, at)
+		if err != nil {
+			t.Fatalf("Credit: %v", err)
+		}
+		balances := func() []int64 {
+			t.Helper()
+			var out []int64
+			for _, u := range []*models.User{a, b, c} {
+				got, err := d.Users().GetByID(ctx, u.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, got.Balance)
+			}
+			return out
+		}
+		want := []int64{155, 10, 7}
+		if diff := cmp.Diff(balances(), want); diff != "" {
+			t.Errorf("balances (-got +want):\n%s", diff)
+		}
+		// Each row's balance after is the balance right after it: read in
+		// ledger order (created_at, id), the rows of a user follow the order
+		// of the credits, and each balance after is the previous one plus the
+		// row's amount.
+		if diff := cmp.Diff(ledgerRows(t, d, a.ID), []ledgerRow{
+			{a.ID, m.ID, models.LedgerPayout, 50, 150, at},
+			{a.ID, m.ID, models.LedgerCreatorReward, 5, 155, at},
+		}); diff != "" {
+			t.Errorf("ledger of a (-got +want):\n%s", diff)
+		}
+		if diff := cmp.Diff(ledgerRows(t, d, b.ID), []ledgerRow{{b.ID, m.ID, models.LedgerRefund, 30, 10, at}}); diff != "" {
+			t.Errorf("ledger of b (-got +want):\n%s", diff)
+		}
+		if err := d.Ledger().Credit(ctx, m.ID, nil, at); err != nil {
+			t.Errorf("Credit of nothing: %v", err)
+		}
+
+		tests := []struct {
+			name    string
+			market  int64
+			credits []repository.Credit
+			kind    error
+		}{
+			{"unknown user", m.ID, []repository.Credit{{UserID: c.ID, Kind: models.LedgerPayout, Amount: 1}, {UserID: c.ID + 1000, Kind: models.LedgerPayout, Amount: 1}}, repository.ErrNotFound},
+			{"second payout", m.ID, []repository.Credit{{UserID: c.ID, Kind: models.LedgerRefund, Amount: 1}, {UserID: a.ID, Kind: models.LedgerPayout, Amount: 1}}, repository.ErrConflict},
+			{"the same payout twice", m.ID, []repository.Credit{{UserID: c.ID, Kind: models.LedgerPayout, Amount: 1}, {UserID: c.ID, Kind: models.LedgerPayout, Amount: 2}}, repository.ErrConflict},
+			{"unknown market", m.ID + 1000, []repository.Credit{{UserID: c.ID, Kind: models.LedgerPayout, Amount: 1}}, repository.ErrInvalidReference},
+			{"zero amount", m.ID, []repository.Credit{{UserID: c.ID, Kind: models.LedgerPayout, Amount: 0}}, repository.ErrInvalidInput},
+			{"unknown kind", m.ID, []repository.Credit{{UserID: c.ID, Kind: "GIFT", Amount: 1}}, repository.ErrInvalidInput},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				// Inside a transaction, as documented: a failure changes nothing.
+				err := d.WithTransaction(ctx, func(tx *dal.DataAccessLayer) error {
+					return tx.Ledger().Credit(ctx, tc.market, tc.credits, at)
+				})
+				wantErr(t, "Credit", err, tc.kind)
+				if diff := cmp.Diff(balances(), want); diff != "" {
+					t.Errorf("balances after a failed Credit (-got +want):\n%s", diff)
+				}
+				if n := countRows(t, d, &models.LedgerEntry{}); n != 3 {
+					t.Errorf("ledger rows after a failed Credit = %d, want 3", n)
+				}
+			})
+		}
+	})
+}
+
+func TestLedgerAppendBatch(t *testing.T) {
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+		ctx := t.Context()
+		u := daltest.User(t, d)
+		m := daltest.Market(t, d, u.ID)
+		const size = 1_500 // several SQLite INSERTs
+		newEntries := func() []*models.LedgerEntry {
+			es := make([]*models.LedgerEntry, size)
+			for i := range es {
+				es[i] = &models.LedgerEntry{UserID: u.ID, Kind: models.LedgerAdjustment, Amount: int64(i + 1), BalanceAfter: int64(i), CreatedAt: daltest.Now}
+			}
+			es[7].MarketID, es[7].Kind = &m.ID, models.LedgerPayout
+			return es
+		}
+		tests := []struct {
+			name  string
+			spoil func(es []*models.LedgerEntry)
+			kind  error
+		}{
+			{"second payout in the batch", func(es []*models.LedgerEntry) { es[size-1].MarketID, es[size-1].Kind = &m.ID, models.LedgerPayout }, repository.ErrConflict},
+			{"unknown user", func(es []*models.LedgerEntry) { es[900].UserID = u.ID + 1000 }, repository.ErrInvalidReference},
+			{"zero amount", func(es []*models.LedgerEntry) { es[600].Amount = 0 }, repository.ErrInvalidInput},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				es := newEntries()
+				tc.spoil(es)
+				wantErr(t, "AppendBatch", d.Ledger().AppendBatch(ctx, es), tc.kind)
+				if n := countRows(t, d, &models.LedgerEntry{}); n != 0 {
+					t.Errorf("ledger rows after a failed batch = %d, want 0", n)
+				}
+			})
+		}
+		if err := d.Ledger().AppendBatch(ctx, nil); err != nil {
+			t.Errorf("AppendBatch(nil): %v", err)
+		}
+		es := newEntries()
+		if err := d.Ledger().AppendBatch(ctx, es); err != nil {
+			t.Fatalf("AppendBatch: %v", err)
+		}
+		ids := idsOf(es, ledgerID)
+		distinctIDs(t, "AppendBatch", ids)
+		got := collectAll(t, func(ctx context.Context, req repository.PageRequest) (repository.Page[*models.LedgerEntry], error) {
+			return d.Ledger().ListByUser(ctx, u.ID, req)
+		}, repository.PageRequest{Limit: 500}, nil)
+		if diff := cmp.Diff(got, es); diff != "" {
+			t.Errorf("entries as stored (-got +want):\n%s", diff)
+		}
+		if sum, err := d.Ledger().SumByUser(ctx, u.ID); err != nil || sum != size*(size+1)/2 {
+			t.Errorf("SumByUser = %d, %v; want %d", sum, err, size*(size+1)/2)
+		}
+	})
+}

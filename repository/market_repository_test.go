@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"socialpredict/dal"
 	"socialpredict/dal/daltest"
@@ -428,6 +429,115 @@ func TestMarketListSorts(t *testing.T) {
 		for _, sort := range []string{"probability", "id", "title", "volume DESC", "VOLUME", "closes_at, id"} {
 			_, err := d.Markets().List(ctx, repository.MarketFilters{PageRequest: repository.PageRequest{Sort: sort}})
 			wantErr(t, fmt.Sprintf("List sorted by %q", sort), err, repository.ErrInvalidInput)
+		}
+	})
+}
+
+func TestMarketListByBettor(t *testing.T) {
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+		ctx := t.Context()
+		a, b, c := daltest.User(t, d), daltest.User(t, d), daltest.User(t, d)
+		var markets []*models.Market
+		for range 4 {
+			markets = append(markets, daltest.Market(t, d, c.ID))
+		}
+		stakes := []struct {
+			user   *models.User
+			market int
+		}{{a, 2}, {a, 0}, {a, 2}, {b, 1}}
+		for _, s := range stakes {
+			if _, err := d.Positions().AddStake(ctx, s.user.ID, markets[s.market].ID, models.OutcomeYes, 5, daltest.Now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := d.Markets().Resolve(ctx, markets[2].ID, models.ResolutionYes, daltest.Now); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name string
+			user int64
+			want []*models.Market
+		}{
+			{"two markets, one twice, one resolved", a.ID, []*models.Market{markets[0], markets[2]}},
+			{"one market", b.ID, []*models.Market{markets[1]}},
+			{"creator without bets", c.ID, nil},
+			{"unknown user", c.ID + 1000, nil},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				got, err := d.Markets().ListByBettor(ctx, tc.user)
+				if err != nil {
+					t.Fatalf("ListByBettor: %v", err)
+				}
+				var want []*models.Market
+				for _, m := range tc.want {
+					stored, err := d.Markets().GetByID(ctx, m.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want = append(want, stored)
+				}
+				if diff := cmp.Diff(got, want, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("ListByBettor (-got +want):\n%s", diff)
+				}
+			})
+		}
+	})
+}
+
+func TestMarketCreateBatch(t *testing.T) {
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+		ctx := t.Context()
+		creator := daltest.User(t, d)
+		newMarkets := func(n int) []*models.Market {
+			ms := make([]*models.Market, n)
+			for i := range ms {
+				ms[i] = &models.Market{CreatorID: creator.ID, QuestionTitle: fmt.Sprintf("Batch %d", i), Description: "d", YesLabel: "Y", NoLabel: "N",
+					ClosesAt: daltest.Now.Add(time.Duration(i) * time.Minute), Status: models.MarketOpen, Probability: 0.5,
+					CreatedAt: daltest.Now, UpdatedAt: daltest.Now}
+			}
+			return ms
+		}
+		const size = 1_234 // several SQLite INSERTs
+		tests := []struct {
+			name  string
+			spoil func(ms []*models.Market)
+			kind  error
+		}{
+			{"unknown creator", func(ms []*models.Market) { ms[size-1].CreatorID = creator.ID + 1000 }, repository.ErrInvalidReference},
+			{"invalid status", func(ms []*models.Market) { ms[700].Status = "LIMBO" }, repository.ErrInvalidInput},
+			{"empty title", func(ms []*models.Market) { ms[0].QuestionTitle = "" }, repository.ErrInvalidInput},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				ms := newMarkets(size)
+				tc.spoil(ms)
+				wantErr(t, "CreateBatch", d.Markets().CreateBatch(ctx, ms), tc.kind)
+				if n := countRows(t, d, &models.Market{}); n != 0 {
+					t.Errorf("markets after a failed batch = %d, want 0", n)
+				}
+			})
+		}
+		if err := d.Markets().CreateBatch(ctx, nil); err != nil {
+			t.Errorf("CreateBatch(nil): %v", err)
+		}
+
+		ms := newMarkets(size)
+		if err := d.Markets().CreateBatch(ctx, ms); err != nil {
+			t.Fatalf("CreateBatch: %v", err)
+		}
+		distinctIDs(t, "CreateBatch", idsOf(ms, marketID))
+		if n := countRows(t, d, &models.Market{}); n != size {
+			t.Errorf("markets = %d, want %d", n, size)
+		}
+		for _, i := range []int{0, size / 2, size - 1} {
+			got, err := d.Markets().GetByID(ctx, ms[i].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(got, ms[i]); diff != "" {
+				t.Errorf("market %d as stored (-got +want):\n%s", i, diff)
+			}
 		}
 	})
 }

@@ -383,6 +383,9 @@ func TestCursorAfterDeletedRow(t *testing.T) {
 	})
 }
 
+// insertsPerPage is how many rows are inserted for each page fetched.
+const insertsPerPage = 3
+
 // concurrentCase pages through a list of T while another goroutine inserts
 // rows of it.
 type concurrentCase[T any, K cmp.Ordered] struct {
@@ -394,10 +397,11 @@ type concurrentCase[T any, K cmp.Ordered] struct {
 	insert func(ctx context.Context, rnd *rand.Rand) error
 }
 
-// run pages with limit 7 through the list, with rows inserted between page
-// fetches: in lockstep (3 rows after each page) or by a free-running goroutine.
-// Every row present at the start must appear exactly once, no row twice, in
-// keyset order.
+// run pages with limit 7 through the list while a goroutine inserts rows:
+// in lockstep (insertsPerPage rows between two page fetches, the next fetch
+// waiting for them) or racing (the same number of rows per page, inserted
+// while the next page is being fetched). Every row present at the start must
+// appear exactly once, no row twice, in keyset order.
 func (c concurrentCase[T, K]) run(t *testing.T, initial []int64, req repository.PageRequest, lockstep bool) {
 	t.Helper()
 	ctx := t.Context()
@@ -405,59 +409,36 @@ func (c concurrentCase[T, K]) run(t *testing.T, initial []int64, req repository.
 		wg       sync.WaitGroup
 		inserted atomic.Int64
 		failed   atomic.Value
-		next     = make(chan struct{})
-		done     = make(chan struct{})
-		stop     = make(chan struct{})
+		// next carries one token per row to insert; done, in lockstep,
+		// reports each row inserted.
+		next = make(chan struct{}, 1000)
+		done = make(chan struct{}, 1000)
 	)
-	insert := func(rnd *rand.Rand) bool {
-		if err := c.insert(ctx, rnd); err != nil {
-			failed.Store(err)
-			return false
-		}
-		inserted.Add(1)
-		return true
-	}
-	var between func()
-	if lockstep {
-		wg.Go(func() {
-			rnd := rand.New(rand.NewPCG(7, 11))
-			for range next {
-				for range 3 {
-					insert(rnd)
+	wg.Go(func() {
+		rnd := rand.New(rand.NewPCG(7, 11))
+		for range next {
+			if failed.Load() == nil {
+				if err := c.insert(ctx, rnd); err != nil {
+					failed.Store(err)
+				} else {
+					inserted.Add(1)
 				}
-				done <- struct{}{}
 			}
-		})
-		between = func() {
+			done <- struct{}{}
+		}
+	})
+	between := func() {
+		for range insertsPerPage {
 			next <- struct{}{}
-			<-done
 		}
-	} else {
-		wg.Go(func() {
-			rnd := rand.New(rand.NewPCG(13, 17))
-			for i := 0; i < 400; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if !insert(rnd) {
-					return
-				}
-			}
-		})
-		// Let at least one insert land between two pages.
-		between = func() {
-			before := inserted.Load()
-			deadline := time.Now().Add(2 * time.Second)
-			for inserted.Load() == before && failed.Load() == nil && time.Now().Before(deadline) {
-				time.Sleep(100 * time.Microsecond)
+		if lockstep {
+			for range insertsPerPage {
+				<-done
 			}
 		}
 	}
 	got := collectAll(t, c.list, req, between)
 	close(next)
-	close(stop)
 	wg.Wait()
 	if err, _ := failed.Load().(error); err != nil {
 		t.Fatalf("insert: %v", err)
@@ -493,126 +474,121 @@ func (c concurrentCase[T, K]) run(t *testing.T, initial []int64, req repository.
 	t.Logf("%d rows at the start, %d inserted while paging, %d listed", len(initial), inserted.Load(), len(got))
 }
 
-func TestPaginationWhileInserting(t *testing.T) {
-	const initialRows = 40
-	modes := []struct {
-		name     string
-		lockstep bool
-	}{{"lockstep", true}, {"free running", false}}
-	spread := func(rnd *rand.Rand, d time.Duration) time.Time {
-		// From before the first existing value to after the last one.
-		return daltest.Now.Add(time.Duration(rnd.Int64N(int64(d)*3)) - d)
-	}
+// initialRows is how many rows a list holds when paging starts.
+const initialRows = 40
 
-	t.Run("users", func(t *testing.T) {
-		daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
-			var initial []int64
-			for i := range initialRows {
-				initial = append(initial, daltest.User(t, d, func(u *models.User) {
-					u.CreatedAt = daltest.Now.Add(time.Duration(i%8) * time.Second)
-					u.Username = fmt.Sprintf("m_%03d", (i*17)%initialRows)
-				}).ID)
-			}
-			var n atomic.Int64
-			insert := func(ctx context.Context, rnd *rand.Rand) error {
-				i := n.Add(1)
-				u := &models.User{Username: fmt.Sprintf("m_%03d_%d", rnd.IntN(initialRows+5), i), DisplayName: fmt.Sprintf("New %d", i),
-					Email: fmt.Sprintf("new%d@example.com", i), UserType: models.UserTypeRegular, CreatedAt: spread(rnd, 8*time.Second).Truncate(time.Second)}
-				return d.Users().Create(ctx, u)
-			}
-			list := func(ctx context.Context, req repository.PageRequest) (repository.Page[*models.User], error) {
-				return d.Users().List(ctx, repository.UserFilters{PageRequest: req})
-			}
-			byCreated := concurrentCase[*models.User, int64]{list: list, id: userID, key: func(u *models.User) int64 { return u.CreatedAt.UnixNano() }, insert: insert}
-			byName := concurrentCase[*models.User, string]{list: list, id: userID, key: func(u *models.User) string { return u.Username }, insert: insert}
-			for _, m := range modes {
-				for _, desc := range []bool{false, true} {
-					t.Run(fmt.Sprintf("created_at desc=%v %s", desc, m.name), func(t *testing.T) {
-						byCreated.run(t, initial, repository.PageRequest{Sort: "created_at", Desc: desc, Limit: 7}, m.lockstep)
-					})
-					t.Run(fmt.Sprintf("username desc=%v %s", desc, m.name), func(t *testing.T) {
-						byName.run(t, initial, repository.PageRequest{Sort: "username", Desc: desc, Limit: 7}, m.lockstep)
-					})
+// spread returns a time from d before Now to 2d after it, on a whole second,
+// so that inserted rows tie with existing ones.
+func spread(rnd *rand.Rand, d time.Duration) time.Time {
+	return daltest.Now.Add(time.Duration(rnd.Int64N(int64(d)*3)) - d).Truncate(time.Second)
+}
+
+// eachPagingCase runs fn as a subtest for each sort of sorts, both
+// directions and both insertion modes, each on fresh databases.
+func eachPagingCase(t *testing.T, sorts []string, fn func(t *testing.T, d *dal.DataAccessLayer, req repository.PageRequest, lockstep bool)) {
+	for _, sort := range sorts {
+		for _, desc := range []bool{false, true} {
+			for _, lockstep := range []bool{true, false} {
+				mode := "racing"
+				if lockstep {
+					mode = "lockstep"
 				}
-			}
-		})
-	})
-
-	t.Run("markets", func(t *testing.T) {
-		daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
-			creator := daltest.User(t, d)
-			var initial []int64
-			for i := range initialRows {
-				m := daltest.Market(t, d, creator.ID, func(m *models.Market) {
-					m.CreatedAt = daltest.Now.Add(time.Duration(i%8) * time.Second)
-					m.ClosesAt = daltest.Now.Add(time.Duration(i%5) * time.Hour)
+				t.Run(fmt.Sprintf("%s desc=%v %s", sort, desc, mode), func(t *testing.T) {
+					daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+						fn(t, d, repository.PageRequest{Sort: sort, Desc: desc, Limit: 7}, lockstep)
+					})
 				})
-				if i%3 > 0 {
-					if err := d.Markets().AddBet(t.Context(), m.ID, models.OutcomeYes, int64(i%4*10), 0.5); err != nil {
-						t.Fatal(err)
-					}
-				}
-				initial = append(initial, m.ID)
 			}
-			insert := func(ctx context.Context, rnd *rand.Rand) error {
-				m := &models.Market{CreatorID: creator.ID, QuestionTitle: "New", YesLabel: "YES", NoLabel: "NO", Status: models.MarketOpen, Probability: 0.5,
-					CreatedAt: spread(rnd, 8*time.Second).Truncate(time.Second), ClosesAt: spread(rnd, 5*time.Hour).Truncate(time.Hour)}
-				if err := d.Markets().Create(ctx, m); err != nil {
-					return err
-				}
-				return d.Markets().AddBet(ctx, m.ID, models.OutcomeNo, rnd.Int64N(5)*10+1, 0.5)
-			}
-			list := listMarkets(d, repository.MarketFilters{})
-			keys := map[string]func(m *models.Market) int64{
-				"created_at": func(m *models.Market) int64 { return m.CreatedAt.UnixNano() },
-				"closes_at":  func(m *models.Market) int64 { return m.ClosesAt.UnixNano() },
-				"volume":     func(m *models.Market) int64 { return m.Volume },
-			}
-			for _, m := range modes {
-				for _, sort := range []string{"created_at", "closes_at", "volume"} {
-					for _, desc := range []bool{false, true} {
-						t.Run(fmt.Sprintf("%s desc=%v %s", sort, desc, m.name), func(t *testing.T) {
-							c := concurrentCase[*models.Market, int64]{list: list, id: marketID, key: keys[sort], insert: insert}
-							c.run(t, initial, repository.PageRequest{Sort: sort, Desc: desc, Limit: 7}, m.lockstep)
-						})
-					}
-				}
-			}
-		})
-	})
+		}
+	}
+}
 
-	t.Run("bets", func(t *testing.T) {
-		daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
-			u := daltest.User(t, d)
-			mk := daltest.Market(t, d, u.ID)
-			var initial []int64
-			for i := range initialRows {
-				initial = append(initial, daltest.Bet(t, d, u.ID, mk.ID, func(b *models.Bet) {
-					b.PlacedAt = daltest.Now.Add(time.Duration(i%8) * time.Second)
-					b.Amount = int64(i%5 + 1)
-				}).ID)
-			}
-			insert := func(ctx context.Context, rnd *rand.Rand) error {
-				return d.Bets().Create(ctx, &models.Bet{UserID: u.ID, MarketID: mk.ID, Outcome: models.OutcomeYes, Amount: rnd.Int64N(7) + 1,
-					ProbabilityAfter: 0.5, PlacedAt: spread(rnd, 8*time.Second).Truncate(time.Second)})
-			}
-			list := func(ctx context.Context, req repository.PageRequest) (repository.Page[*models.Bet], error) {
-				return d.Bets().ListByMarket(ctx, mk.ID, req)
-			}
-			keys := map[string]func(b *models.Bet) int64{
-				"placed_at": func(b *models.Bet) int64 { return b.PlacedAt.UnixNano() },
-				"amount":    func(b *models.Bet) int64 { return b.Amount },
-			}
-			for _, m := range modes {
-				for _, sort := range []string{"placed_at", "amount"} {
-					for _, desc := range []bool{false, true} {
-						t.Run(fmt.Sprintf("%s desc=%v %s", sort, desc, m.name), func(t *testing.T) {
-							c := concurrentCase[*models.Bet, int64]{list: list, id: betID, key: keys[sort], insert: insert}
-							c.run(t, initial, repository.PageRequest{Sort: sort, Desc: desc, Limit: 7}, m.lockstep)
-						})
-					}
+func TestPaginationWhileInsertingUsers(t *testing.T) {
+	eachPagingCase(t, []string{"created_at", "username"}, func(t *testing.T, d *dal.DataAccessLayer, req repository.PageRequest, lockstep bool) {
+		var initial []int64
+		for i := range initialRows {
+			initial = append(initial, daltest.User(t, d, func(u *models.User) {
+				u.CreatedAt = daltest.Now.Add(time.Duration(i%8) * time.Second)
+				u.Username = fmt.Sprintf("m_%03d", (i*17)%initialRows)
+			}).ID)
+		}
+		var n atomic.Int64
+		insert := func(ctx context.Context, rnd *rand.Rand) error {
+			i := n.Add(1)
+			u := &models.User{Username: fmt.Sprintf("m_%03d_%d", rnd.IntN(initialRows+5), i), DisplayName: fmt.Sprintf("New %d", i),
+				Email: fmt.Sprintf("new%d@example.com", i), UserType: models.UserTypeRegular, CreatedAt: spread(rnd, 8*time.Second)}
+			return d.Users().Create(ctx, u)
+		}
+		list := func(ctx context.Context, req repository.PageRequest) (repository.Page[*models.User], error) {
+			return d.Users().List(ctx, repository.UserFilters{PageRequest: req})
+		}
+		if req.Sort == "username" {
+			c := concurrentCase[*models.User, string]{list: list, id: userID, key: func(u *models.User) string { return u.Username }, insert: insert}
+			c.run(t, initial, req, lockstep)
+			return
+		}
+		c := concurrentCase[*models.User, int64]{list: list, id: userID, key: func(u *models.User) int64 { return u.CreatedAt.UnixNano() }, insert: insert}
+		c.run(t, initial, req, lockstep)
+	})
+}
+
+func TestPaginationWhileInsertingMarkets(t *testing.T) {
+	keys := map[string]func(m *models.Market) int64{
+		"created_at": func(m *models.Market) int64 { return m.CreatedAt.UnixNano() },
+		"closes_at":  func(m *models.Market) int64 { return m.ClosesAt.UnixNano() },
+		"volume":     func(m *models.Market) int64 { return m.Volume },
+	}
+	eachPagingCase(t, []string{"created_at", "closes_at", "volume"}, func(t *testing.T, d *dal.DataAccessLayer, req repository.PageRequest, lockstep bool) {
+		creator := daltest.User(t, d)
+		var initial []int64
+		for i := range initialRows {
+			m := daltest.Market(t, d, creator.ID, func(m *models.Market) {
+				m.CreatedAt = daltest.Now.Add(time.Duration(i%8) * time.Second)
+				m.ClosesAt = daltest.Now.Add(time.Duration(i%5) * time.Second)
+			})
+			if i%3 > 0 {
+				if err := d.Markets().AddBet(t.Context(), m.ID, models.OutcomeYes, int64(i%4*10), 0.5); err != nil {
+					t.Fatal(err)
 				}
 			}
-		})
+			initial = append(initial, m.ID)
+		}
+		insert := func(ctx context.Context, rnd *rand.Rand) error {
+			// The volume is set at creation: a market's sort value never
+			// changes while the list is paged.
+			v := rnd.Int64N(5) * 10
+			m := &models.Market{CreatorID: creator.ID, QuestionTitle: "New", YesLabel: "YES", NoLabel: "NO", Status: models.MarketOpen, Probability: 0.5,
+				CreatedAt: spread(rnd, 8*time.Second), ClosesAt: spread(rnd, 5*time.Second), YesStake: v, Volume: v}
+			return d.Markets().Create(ctx, m)
+		}
+		c := concurrentCase[*models.Market, int64]{list: listMarkets(d, repository.MarketFilters{}), id: marketID, key: keys[req.Sort], insert: insert}
+		c.run(t, initial, req, lockstep)
+	})
+}
+
+func TestPaginationWhileInsertingBets(t *testing.T) {
+	keys := map[string]func(b *models.Bet) int64{
+		"placed_at": func(b *models.Bet) int64 { return b.PlacedAt.UnixNano() },
+		"amount":    func(b *models.Bet) int64 { return b.Amount },
+	}
+	eachPagingCase(t, []string{"placed_at", "amount"}, func(t *testing.T, d *dal.DataAccessLayer, req repository.PageRequest, lockstep bool) {
+		u := daltest.User(t, d)
+		mk := daltest.Market(t, d, u.ID)
+		var initial []int64
+		for i := range initialRows {
+			initial = append(initial, daltest.Bet(t, d, u.ID, mk.ID, func(b *models.Bet) {
+				b.PlacedAt = daltest.Now.Add(time.Duration(i%8) * time.Second)
+				b.Amount = int64(i%5 + 1)
+			}).ID)
+		}
+		insert := func(ctx context.Context, rnd *rand.Rand) error {
+			return d.Bets().Create(ctx, &models.Bet{UserID: u.ID, MarketID: mk.ID, Outcome: models.OutcomeYes, Amount: rnd.Int64N(7) + 1,
+				ProbabilityAfter: 0.5, PlacedAt: spread(rnd, 8*time.Second)})
+		}
+		list := func(ctx context.Context, req repository.PageRequest) (repository.Page[*models.Bet], error) {
+			return d.Bets().ListByMarket(ctx, mk.ID, req)
+		}
+		c := concurrentCase[*models.Bet, int64]{list: list, id: betID, key: keys[req.Sort], insert: insert}
+		c.run(t, initial, req, lockstep)
 	})
 }

@@ -202,3 +202,77 @@ func TestPositionLists(t *testing.T) {
 		}
 	})
 }
+
+func TestPositionCreateBatch(t *testing.T) {
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+		ctx := t.Context()
+		users := newUsers("pos", 700)
+		if err := d.Users().CreateBatch(ctx, users); err != nil {
+			t.Fatal(err)
+		}
+		markets := []*models.Market{daltest.Market(t, d, users[0].ID), daltest.Market(t, d, users[0].ID)}
+		newPositions := func() []*models.Position {
+			var ps []*models.Position
+			for _, m := range markets {
+				for i, u := range users {
+					ps = append(ps, &models.Position{UserID: u.ID, MarketID: m.ID, YesStake: int64(i), NoStake: 1, BetCount: int64(i + 1),
+						FirstBetAt: daltest.Now, UpdatedAt: daltest.Now.Add(time.Duration(i) * time.Second)})
+				}
+			}
+			return ps
+		}
+		tests := []struct {
+			name  string
+			spoil func(ps []*models.Position)
+			kind  error
+			field string // checked when not empty
+		}{
+			{"same user and market twice", func(ps []*models.Position) {
+				ps[len(ps)-1].UserID = ps[3].UserID
+				ps[len(ps)-1].MarketID = ps[3].MarketID
+			},
+				repository.ErrConflict, "user_id, market_id"},
+			{"unknown market", func(ps []*models.Position) { ps[800].MarketID = markets[1].ID + 1000 }, repository.ErrInvalidReference, ""},
+			{"no bet", func(ps []*models.Position) { ps[10].BetCount = 0 }, repository.ErrInvalidInput, ""},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				ps := newPositions()
+				tc.spoil(ps)
+				err := d.Positions().CreateBatch(ctx, ps)
+				if tc.field == "" {
+					wantErr(t, "CreateBatch", err, tc.kind)
+				} else {
+					wantConstraint(t, "CreateBatch", err, tc.kind, tc.field)
+				}
+				if n := countRows(t, d, &models.Position{}); n != 0 {
+					t.Errorf("positions after a failed batch = %d, want 0", n)
+				}
+			})
+		}
+		if err := d.Positions().CreateBatch(ctx, nil); err != nil {
+			t.Errorf("CreateBatch(nil): %v", err)
+		}
+		ps := newPositions()
+		if err := d.Positions().CreateBatch(ctx, ps); err != nil {
+			t.Fatalf("CreateBatch: %v", err)
+		}
+		if n := countRows(t, d, &models.Position{}); n != int64(len(ps)) {
+			t.Errorf("positions = %d, want %d", n, len(ps))
+		}
+		got := collectAll(t, func(ctx context.Context, req repository.PageRequest) (repository.Page[*models.Position], error) {
+			return d.Positions().ListByMarket(ctx, markets[1].ID, req)
+		}, repository.PageRequest{Limit: 500}, nil)
+		if diff := cmp.Diff(got, ps[len(users):]); diff != "" {
+			t.Errorf("positions in the second market (-got +want):\n%s", diff)
+		}
+		// AddStake accumulates onto a position the batch created.
+		p, err := d.Positions().AddStake(ctx, users[5].ID, markets[0].ID, models.OutcomeYes, 10, daltest.Now.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.YesStake != 15 || p.NoStake != 1 || p.BetCount != 7 || !p.FirstBetAt.Equal(daltest.Now) {
+			t.Errorf("AddStake after the batch = %+v", p)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -156,6 +157,10 @@ func TestUserUpdate(t *testing.T) {
 		if err := d.Users().Update(ctx, &change); err != nil {
 			t.Fatalf("Update: %v", err)
 		}
+		// Saving the same values again is no "not found".
+		if err := d.Users().Update(ctx, &change); err != nil {
+			t.Errorf("Update with unchanged values: %v", err)
+		}
 		got, err := d.Users().GetByID(ctx, u.ID)
 		if err != nil {
 			t.Fatalf("GetByID: %v", err)
@@ -295,6 +300,45 @@ func TestUserAddToBalance(t *testing.T) {
 	})
 }
 
+func TestUserAddToBalanceConcurrently(t *testing.T) {
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+		ctx := t.Context()
+		u := daltest.User(t, d, func(u *models.User) { u.Balance = 95 })
+		// 16 debits of 10 race for 95 credits above a floor of -5: exactly
+		// 10 succeed, whatever the interleaving.
+		const workers = 16
+		errs := make([]error, workers)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range workers {
+			wg.Go(func() {
+				<-start
+				_, errs[i] = d.Users().AddToBalance(ctx, u.ID, -10, -5)
+			})
+		}
+		close(start)
+		wg.Wait()
+		ok := 0
+		for i, err := range errs {
+			if err == nil {
+				ok++
+				continue
+			}
+			wantErr(t, fmt.Sprintf("debit %d", i), err, repository.ErrInsufficientCredits)
+		}
+		if ok != 10 {
+			t.Errorf("%d debits succeeded, want 10", ok)
+		}
+		got, err := d.Users().GetByID(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Balance != -5 {
+			t.Errorf("balance = %d, want -5", got.Balance)
+		}
+	})
+}
+
 func TestUserAdjustBalances(t *testing.T) {
 	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
 		ctx := t.Context()
@@ -403,6 +447,14 @@ func TestUserListFilters(t *testing.T) {
 			{"prefix only percent", repository.UserFilters{UsernamePrefix: "%"}, func(*models.User) bool { return false }},
 			{"prefix with backslash", repository.UserFilters{UsernamePrefix: `ab\`}, func(*models.User) bool { return false }},
 			{"prefix is case sensitive", repository.UserFilters{UsernamePrefix: "AB"}, func(*models.User) bool { return false }},
+			// Nor are the GLOB wildcards (SQLite matches prefixes with GLOB).
+			{"prefix only star", repository.UserFilters{UsernamePrefix: "*"}, func(*models.User) bool { return false }},
+			{"prefix with star", repository.UserFilters{UsernamePrefix: "ab*"}, func(*models.User) bool { return false }},
+			{"prefix with question mark", repository.UserFilters{UsernamePrefix: "ab?c"}, func(*models.User) bool { return false }},
+			{"prefix with a class", repository.UserFilters{UsernamePrefix: "[a]b"}, func(*models.User) bool { return false }},
+			{"prefix with brackets", repository.UserFilters{UsernamePrefix: "ab["}, func(*models.User) bool { return false }},
+			{"prefix with closing bracket", repository.UserFilters{UsernamePrefix: "]"}, func(*models.User) bool { return false }},
+			{"whole username as prefix", repository.UserFilters{UsernamePrefix: "abxc"}, func(u *models.User) bool { return u.Username == "abxc" }},
 			{"prefix matches at the start only", repository.UserFilters{UsernamePrefix: "c"}, func(u *models.User) bool { return strings.HasPrefix(u.Username, "c") }},
 			{"search any case in both names", repository.UserFilters{Search: "AB"}, search("ab")},
 			{"search display name", repository.UserFilters{Search: "charlie"}, search("charlie")},
@@ -506,5 +558,84 @@ func TestUserListTies(t *testing.T) {
 				t.Errorf("desc=%v: order (-got +want):\n%s", desc, diff)
 			}
 		}
+	})
+}
+
+// keyHash returns a well-formed (64 hex digits) API key hash for n.
+func keyHash(n int) string { return fmt.Sprintf("%064x", n) }
+
+func TestUserAPIKeys(t *testing.T) {
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+		ctx := t.Context()
+		u := daltest.User(t, d)
+		other := daltest.User(t, d)
+		keys := []*models.APIKey{
+			{UserID: u.ID, KeyHash: keyHash(1), KeyPrefix: "sp_1", CreatedAt: daltest.Now},
+			{UserID: u.ID, KeyHash: keyHash(2), KeyPrefix: "sp_2", CreatedAt: daltest.Now},
+			{UserID: other.ID, KeyHash: keyHash(3), KeyPrefix: "sp_3", CreatedAt: daltest.Now},
+			{UserID: other.ID, KeyHash: keyHash(4), KeyPrefix: "sp_4", CreatedAt: daltest.Now, RevokedAt: ptr(daltest.Now)},
+		}
+		for _, k := range keys {
+			if err := d.Users().CreateAPIKey(ctx, k); err != nil {
+				t.Fatalf("CreateAPIKey: %v", err)
+			}
+			if k.ID == 0 {
+				t.Fatal("CreateAPIKey did not set the ID")
+			}
+		}
+		for _, tc := range []struct {
+			hash string
+			want *models.User
+		}{{keyHash(1), u}, {keyHash(2), u}, {keyHash(3), other}} {
+			got, err := d.Users().GetByAPIKeyHash(ctx, tc.hash)
+			if err != nil {
+				t.Fatalf("GetByAPIKeyHash: %v", err)
+			}
+			want, err := d.Users().GetByID(ctx, tc.want.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(got, want); diff != "" {
+				t.Errorf("GetByAPIKeyHash (-got +want):\n%s", diff)
+			}
+		}
+		for name, hash := range map[string]string{"revoked key": keyHash(4), "unknown key": keyHash(5), "prefix of a hash": keyHash(1)[:10], "empty": ""} {
+			got, err := d.Users().GetByAPIKeyHash(ctx, hash)
+			wantErr(t, "GetByAPIKeyHash of a "+name, err, repository.ErrNotFound)
+			if got != nil {
+				t.Errorf("GetByAPIKeyHash of a %s returned %+v with the error", name, got)
+			}
+		}
+
+		tests := []struct {
+			name  string
+			key   models.APIKey
+			kind  error
+			field string // checked when not empty
+		}{
+			{"hash taken", models.APIKey{UserID: other.ID, KeyHash: keyHash(1), KeyPrefix: "sp_x"}, repository.ErrConflict, "key_hash"},
+			{"unknown user", models.APIKey{UserID: other.ID + 1000, KeyHash: keyHash(6), KeyPrefix: "sp_x"}, repository.ErrInvalidReference, ""},
+			{"short hash", models.APIKey{UserID: u.ID, KeyHash: "abc", KeyPrefix: "sp_x"}, repository.ErrInvalidInput, "key_hash"},
+			{"empty prefix", models.APIKey{UserID: u.ID, KeyHash: keyHash(7), KeyPrefix: ""}, repository.ErrInvalidInput, "key_prefix"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				k := tc.key
+				k.CreatedAt = daltest.Now
+				err := d.Users().CreateAPIKey(ctx, &k)
+				if tc.field == "" {
+					wantErr(t, "CreateAPIKey", err, tc.kind)
+				} else {
+					wantConstraint(t, "CreateAPIKey", err, tc.kind, tc.field)
+				}
+			})
+		}
+
+		// Deleting the user deletes their keys.
+		if err := d.Users().Delete(ctx, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err := d.Users().GetByAPIKeyHash(ctx, keyHash(1))
+		wantErr(t, "GetByAPIKeyHash after the user's deletion", err, repository.ErrNotFound)
 	})
 }
