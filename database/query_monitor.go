@@ -57,7 +57,9 @@ func LongConnections(db *gorm.DB, d time.Duration) []ActiveTx {
 // Name identifies the plugin.
 func (m *QueryMonitor) Name() string { return QueryMonitorName }
 
-const monitorStart = "socialpredict:monitor_start"
+// startKey keys a statement's start time in its Settings. A constant key is
+// enough: Before always writes it before After of the same execution reads.
+type startKey struct{}
 
 // Initialize registers the monitor's callbacks around every GORM processor.
 func (m *QueryMonitor) Initialize(db *gorm.DB) error {
@@ -65,9 +67,9 @@ func (m *QueryMonitor) Initialize(db *gorm.DB) error {
 	if db.Dialector.Name() == DriverPostgres {
 		m.system = "postgresql"
 	}
-	before := func(tx *gorm.DB) { tx.InstanceSet(monitorStart, time.Now()) }
+	before := func(tx *gorm.DB) { tx.Statement.Settings.Store(startKey{}, time.Now()) }
 	after := func(tx *gorm.DB) {
-		start, ok := tx.InstanceGet(monitorStart)
+		start, ok := tx.Statement.Settings.Load(startKey{})
 		if !ok {
 			return
 		}
@@ -195,11 +197,18 @@ func errorClass(err error) string {
 // counter resolves to is cached, so that a query costs a stack walk but no
 // symbol lookups.
 func callSite() string {
-	var buf [40]uintptr
-	pcs := buf[:runtime.Callers(3, buf[:])]
-	for _, pc := range pcs {
-		if site, ok := siteOf(pc); ok {
-			return site
+	// Most call sites are within the first 24 frames (GORM's and the data
+	// layer's); look deeper only when they are not.
+	for _, depth := range []int{24, 96} {
+		buf := make([]uintptr, depth)
+		pcs := buf[:runtime.Callers(3, buf)]
+		for _, pc := range pcs {
+			if site, ok := siteOf(pc); ok {
+				return site
+			}
+		}
+		if len(pcs) < depth {
+			break
 		}
 	}
 	return "unknown"

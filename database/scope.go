@@ -27,7 +27,7 @@ type scopeKey struct{}
 type QueryScope struct {
 	parent   *QueryScope
 	mu       sync.Mutex
-	counts   map[string]int
+	counts   map[scopeKeyOf]int
 	total    int
 	findings []NPlusOne
 }
@@ -45,7 +45,7 @@ type NPlusOne struct {
 // WithQueryScope returns ctx carrying a new scope, and the scope. A scope
 // opened inside another one counts its queries in both.
 func WithQueryScope(ctx context.Context) (context.Context, *QueryScope) {
-	s := &QueryScope{counts: map[string]int{}, parent: scopeFrom(ctx)}
+	s := &QueryScope{counts: map[scopeKeyOf]int{}, parent: scopeFrom(ctx)}
 	return context.WithValue(ctx, scopeKey{}, s), s
 }
 
@@ -57,7 +57,7 @@ func scopeFrom(ctx context.Context) *QueryScope {
 // record counts one query and returns the finding when it crosses threshold
 // (once per caller and shape).
 func (s *QueryScope) record(caller, sql string, threshold int) *NPlusOne {
-	key := caller + "\x00" + sql
+	key := scopeKeyOf{caller, sql}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.total++
@@ -69,6 +69,9 @@ func (s *QueryScope) record(caller, sql string, threshold int) *NPlusOne {
 	s.findings = append(s.findings, f)
 	return &f
 }
+
+// scopeKeyOf is a query shape from a call site.
+type scopeKeyOf struct{ caller, sql string }
 
 // Findings returns the N+1 patterns found so far.
 func (s *QueryScope) Findings() []NPlusOne {
