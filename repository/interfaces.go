@@ -64,6 +64,10 @@ type MarketRepository interface {
 	Create(ctx context.Context, market *models.Market) error
 	// GetByID returns the market, or ErrNotFound.
 	GetByID(ctx context.Context, id int64) (*models.Market, error)
+	// GetForUpdate returns the market and, on PostgreSQL, locks its row
+	// until the transaction ends (FOR NO KEY UPDATE); SQLite write
+	// transactions already exclude each other. ErrNotFound when there is none.
+	GetForUpdate(ctx context.Context, id int64) (*models.Market, error)
 	// List returns one page of markets. Sorts: created_at (default),
 	// closes_at, volume.
 	List(ctx context.Context, filters MarketFilters) (Page[*models.Market], error)

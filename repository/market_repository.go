@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"socialpredict/database"
 	"socialpredict/models"
@@ -42,6 +43,18 @@ func (r *marketRepository) Create(ctx context.Context, m *models.Market) error {
 func (r *marketRepository) GetByID(ctx context.Context, id int64) (*models.Market, error) {
 	var m models.Market
 	if err := r.conn(ctx).Where("id = ?", id).Take(&m).Error; err != nil {
+		return nil, notFound(err, "market", id)
+	}
+	return &m, nil
+}
+
+func (r *marketRepository) GetForUpdate(ctx context.Context, id int64) (*models.Market, error) {
+	q := r.conn(ctx)
+	if q.Dialector.Name() == database.DriverPostgres {
+		q = q.Clauses(clause.Locking{Strength: "NO KEY UPDATE"})
+	}
+	var m models.Market
+	if err := q.Where("id = ?", id).Take(&m).Error; err != nil {
 		return nil, notFound(err, "market", id)
 	}
 	return &m, nil

@@ -83,6 +83,12 @@ func (r betRequest) keyPtr() *string {
 func (s *BetService) placeInTransaction(ctx context.Context, r betRequest) (*models.Bet, error) {
 	var placed *models.Bet
 	err := s.dal.Transact(ctx, func(ctx context.Context) error {
+		// Locked first: concurrent bets on the market (and its resolution)
+		// wait here, so that what is read below is current.
+		m, err := s.dal.Markets().GetForUpdate(ctx, r.marketID)
+		if err != nil {
+			return err
+		}
 		if r.key != "" {
 			b, err := s.dal.Bets().GetByIdempotencyKey(ctx, r.userID, r.key)
 			if err == nil {
@@ -92,10 +98,6 @@ func (s *BetService) placeInTransaction(ctx context.Context, r betRequest) (*mod
 			if !errors.Is(err, repository.ErrNotFound) {
 				return err
 			}
-		}
-		m, err := s.dal.Markets().GetByID(ctx, r.marketID)
-		if err != nil {
-			return err
 		}
 		if err := openForBets(m, r.now); err != nil {
 			return err

@@ -190,3 +190,97 @@ func TestBetsRacingResolve(t *testing.T) {
 		t.Logf("%d bets before the resolution, %d rejected after it", placed, rejected)
 	})
 }
+
+// TestFirstBetFeeOnceUnderConcurrency: concurrent first bets of one user in
+// one market pay initial_bet_fee once, on both paths (the one-statement bet
+// and the interactive transaction).
+func TestFirstBetFeeOnceUnderConcurrency(t *testing.T) {
+	econ := service.DefaultEconomics()
+	econ.InitialBalance = 1_000_000
+	runWith(t, econ, func(t *testing.T, e *env) {
+		creator, u := e.user(t, "creator"), e.user(t, "ann")
+		paths := map[string]*service.Services{"default": e.Services,
+			"interactive": service.New(e.dal, econ, service.WithInteractiveBets(), service.WithClock(func() time.Time { return now }))}
+		for name, svc := range paths {
+			for trial := range 8 {
+				m, err := e.Markets.Create(ctx, creator.ID, service.NewMarket{QuestionTitle: name, ClosesAt: now.Add(48 * time.Hour)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var wg sync.WaitGroup
+				start := make(chan struct{})
+				for range 6 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						<-start
+						if _, err := svc.Bets.PlaceBet(ctx, u.ID, m.ID, models.OutcomeYes, 5, ""); err != nil {
+							t.Error(err)
+						}
+					}()
+				}
+				close(start)
+				wg.Wait()
+				var fees int64
+				if err := e.dal.DB().Table("bets").Where("market_id = ? AND fee > 0", m.ID).Count(&fees).Error; err != nil {
+					t.Fatal(err)
+				}
+				if fees != 1 {
+					t.Errorf("%s path, trial %d: %d bets paid the first-bet fee, want 1", name, trial, fees)
+				}
+			}
+		}
+	})
+}
+
+// TestInteractiveBetsRacingResolve is TestBetsRacingResolve on the
+// interactive path: bets either precede the resolution (and are paid) or
+// are rejected as closed.
+func TestInteractiveBetsRacingResolve(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		creator, _, m := e.fixture(t)
+		inter := service.New(e.dal, service.DefaultEconomics(), service.WithInteractiveBets(), service.WithClock(func() time.Time { return now }))
+		bettors := []*models.User{e.user(t, "ann"), e.user(t, "ben"), e.user(t, "cat")}
+		var (
+			wg     sync.WaitGroup
+			mu     sync.Mutex
+			volume int64
+			start  = make(chan struct{})
+		)
+		for _, u := range bettors {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				for j := range 20 {
+					b, err := inter.Bets.PlaceBet(ctx, u.ID, m.ID, models.OutcomeNo, int64(j%4+1), "")
+					switch {
+					case err == nil:
+						mu.Lock()
+						volume += b.Amount
+						mu.Unlock()
+					case !errors.Is(err, service.ErrMarketClosed):
+						t.Errorf("PlaceBet: %v", err)
+					}
+				}
+			}()
+		}
+		var res *service.Resolution
+		var resErr error
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			time.Sleep(3 * time.Millisecond)
+			res, resErr = e.Markets.Resolve(ctx, creator.ID, m.ID, models.ResolutionNo)
+		}()
+		close(start)
+		wg.Wait()
+		if resErr != nil {
+			t.Fatal(resErr)
+		}
+		if res.Market.Volume != volume || (volume > 0 && res.Paid != volume) {
+			t.Errorf("resolved volume %d, paid %d, but accepted bets total %d", res.Market.Volume, res.Paid, volume)
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"socialpredict/database"
@@ -14,16 +15,17 @@ import (
 	"socialpredict/repository"
 )
 
-// placeBetSQL is a whole bet in one PostgreSQL statement: one round trip
-// instead of six, atomic by itself (autocommit) or inside the caller's
-// transaction.
+// placeBetSQL is a whole bet in one PostgreSQL statement, run after
+// lockBetRowsSQL in one transaction pipelined in one round trip (instead of
+// six), or inside the caller's transaction.
 //
 //   - a types the parameters once.
 //   - dup finds the bet a repeated idempotency key placed.
 //   - lk locks the market and the user row (FOR NO KEY UPDATE), so that the
-//     checks made on them (open, balance) hold for the updates below even
-//     when a concurrent bet or resolution changed them first: a waiting
-//     statement re-reads the newest committed rows.
+//     checks made on them (open, balance) hold for the updates below. The
+//     rows are already locked by lockBetRowsSQL, run just before in the same
+//     transaction, so this statement's snapshot sees every earlier bet
+//     (positions, idempotency keys), not only the re-read locked rows.
 //   - g is the gate: only an open market passes, with the bet's cost (the
 //     first-bet fee decided from the positions aggregate).
 //   - u debits the user, guarded in SQL (never read-modify-write); every
@@ -103,6 +105,15 @@ SELECT (SELECT id FROM dup) AS duplicate_id,
 	(SELECT status FROM lk) AS status,
 	(SELECT closes_at FROM lk) AS closes_at`
 
+// lockBetRowsSQL locks the market, then the user, before placeBetSQL runs in
+// the same transaction. placeBetSQL locks them too, but a statement reads
+// with the snapshot it started with: only the locked rows are re-read after
+// a wait. Taking the locks in an earlier statement makes placeBetSQL's whole
+// snapshot (the positions that decide the first-bet fee, the idempotency
+// keys) newer than every bet that held them before.
+const lockBetRowsSQL = `SELECT (SELECT 1 FROM markets WHERE id = $1 FOR NO KEY UPDATE),
+	(SELECT 1 FROM users WHERE id = $2 FOR NO KEY UPDATE)`
+
 // placeResult is the final row of placeBetSQL.
 type placeResult struct {
 	DuplicateID sql.NullInt64
@@ -124,15 +135,33 @@ func (s *BetService) placeOneStatement(ctx context.Context, r betRequest) (*mode
 		s.econ.BuySharesFee, s.econ.InitialBetFee, s.econ.MaximumDebtAllowed,
 		s.econ.InitialMarketProbability, s.econ.InitialMarketSubsidization, s.econ.InitialMarketYes, s.econ.InitialMarketNo}
 	var res placeResult
+	scan := func(row pgx.Row) error {
+		return row.Scan(&res.DuplicateID, &res.BetID, &res.Probability, &res.Cost, &res.Locked, &res.Status, &res.ClosesAt)
+	}
 	err := s.dal.TxManager().Retry(ctx, func(ctx context.Context) error {
 		return database.Raw(ctx, s.dal.DB(), func(dc any) error {
 			conn, ok := dc.(*stdlib.Conn)
 			if !ok {
 				return fmt.Errorf("place bet: unexpected driver connection %T", dc)
 			}
+			c := conn.Conn()
 			start := time.Now()
-			err := conn.Conn().QueryRow(ctx, placeBetSQL, args...).Scan(&res.DuplicateID, &res.BetID, &res.Probability,
-				&res.Cost, &res.Locked, &res.Status, &res.ClosesAt)
+			var err error
+			if database.InTransaction(ctx) {
+				if _, err = c.Exec(ctx, lockBetRowsSQL, r.marketID, r.userID); err == nil {
+					err = scan(c.QueryRow(ctx, placeBetSQL, args...))
+				}
+			} else {
+				// One round trip: the lock and the bet are pipelined in one
+				// transaction, and the bet's statement starts (and takes its
+				// snapshot) only once the lock is held.
+				b := &pgx.Batch{}
+				b.Queue("BEGIN")
+				b.Queue(lockBetRowsSQL, r.marketID, r.userID)
+				b.Queue(placeBetSQL, args...).QueryRow(scan)
+				b.Queue("COMMIT")
+				err = c.SendBatch(ctx, b).Close()
+			}
 			database.Observe(ctx, s.dal.DB(), placeBetSQL, "bets", 1, start, err)
 			return err
 		})
