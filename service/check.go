@@ -69,6 +69,31 @@ var checks = []check{
 		format: "user %v market %v: position yes %v no %v bets %v, but the bets sum to yes %v no %v in %v bets",
 	},
 	{
+		name: "one first-bet fee per user and market",
+		query: `SELECT user_id, market_id, SUM(CASE WHEN fee = CAST(? AS bigint) THEN 1 ELSE 0 END)
+			FROM bets GROUP BY user_id, market_id
+			HAVING CAST(? AS bigint) > 0 AND SUM(CASE WHEN fee = CAST(? AS bigint) THEN 1 ELSE 0 END) <> 1
+			ORDER BY 1, 2`,
+		format: "user %v market %v: %v bets paid the first-bet fee, want 1",
+		args: func(b *base) []any {
+			first := b.econ.BuySharesFee + b.econ.InitialBetFee
+			return []any{first, b.econ.InitialBetFee, first}
+		},
+	},
+	{
+		name: "no bet after its market's resolution",
+		query: `SELECT b.id, b.market_id FROM bets b JOIN markets m ON m.id = b.market_id
+			WHERE m.resolved_at IS NOT NULL AND b.placed_at > m.resolved_at ORDER BY b.id`,
+		format: "bet %v was placed after market %v was resolved",
+	},
+	{
+		name: "an N/A market refunds exactly its volume",
+		query: `SELECT m.id, m.volume, COALESCE(SUM(l.amount), 0) FROM markets m
+			LEFT JOIN ledger_entries l ON l.market_id = m.id AND l.kind = 'REFUND'
+			WHERE m.resolution_result = 'N/A' GROUP BY m.id, m.volume HAVING m.volume <> COALESCE(SUM(l.amount), 0) ORDER BY m.id`,
+		format: "market %v: volume %v, refunded %v",
+	},
+	{
 		name: "at most one payout set per market, and only for resolved markets",
 		query: `SELECT l.market_id, l.user_id, l.kind, COUNT(*), MIN(m.status)
 			FROM ledger_entries l JOIN markets m ON m.id = l.market_id
@@ -83,8 +108,9 @@ var checks = []check{
 // Check runs every invariant and returns the violations (none: an empty
 // slice): for every user balance = initial_balance + sum(ledger) and
 // balance >= -maximum_debt_allowed; market aggregates and positions equal
-// the sums over the bets; at most one payout set per market, only for
-// resolved markets. Each check is one query. The error is for failed
+// the sums over the bets; one first-bet fee per user and market; no bet
+// after its market's resolution; N/A markets refund their volume; at most
+// one payout set per market, only for resolved markets. Each check is one query. The error is for failed
 // queries.
 func (c *Checker) Check(ctx context.Context) ([]Violation, error) {
 	db := c.dal.DB().WithContext(ctx)

@@ -12,8 +12,10 @@ func (a *app) dbCheckCommand() *cobra.Command {
 		Short: "Verify the money invariants; exit non-zero on any violation",
 		Long: `Verify, over the whole database: for every user balance = initial_balance +
 sum(ledger) and balance >= -maximum_debt_allowed; market aggregates and
-positions equal the sums over their bets; at most one payout set per market,
-and only for resolved markets. Prints each violation; exits non-zero if any.`,
+positions equal the sums over their bets; one first-bet fee per user and
+market; no bet after its market's resolution; N/A markets refund their
+volume; at most one payout set per market, and only for resolved markets.
+Prints each violation; exits non-zero if any.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			svc, d, _, err := a.openServices(cmd.Context())
