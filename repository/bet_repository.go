@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -52,6 +53,16 @@ func (r *betRepository) GetByIdempotencyKey(ctx context.Context, userID int64, k
 		return nil, notFound(err, "bet with idempotency key of user", userID)
 	}
 	return &b, nil
+}
+
+func (r *betRepository) LastPlacedAt(ctx context.Context, marketID int64) (time.Time, error) {
+	var at []time.Time
+	err := r.conn(ctx).Model(&models.Bet{}).Where("market_id = ?", marketID).
+		Order("placed_at DESC").Limit(1).Pluck("placed_at", &at).Error
+	if err != nil || len(at) == 0 {
+		return time.Time{}, TranslateError(err)
+	}
+	return at[0].UTC(), nil
 }
 
 func (r *betRepository) ListByMarket(ctx context.Context, marketID int64, page PageRequest) (Page[*models.Bet], error) {

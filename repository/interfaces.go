@@ -98,6 +98,9 @@ type BetRepository interface {
 	Create(ctx context.Context, bet *models.Bet) error
 	// GetByID returns the bet, or ErrNotFound.
 	GetByID(ctx context.Context, id int64) (*models.Bet, error)
+	// LastPlacedAt returns the time of the market's latest bet (the zero
+	// time when it has none), in one index lookup.
+	LastPlacedAt(ctx context.Context, marketID int64) (time.Time, error)
 	// GetByIdempotencyKey returns the user's bet placed with key, or ErrNotFound.
 	GetByIdempotencyKey(ctx context.Context, userID int64, key string) (*models.Bet, error)
 	// ListByMarket returns a page of a market's bets. Sorts: placed_at

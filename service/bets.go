@@ -99,6 +99,15 @@ func (s *BetService) placeInTransaction(ctx context.Context, r betRequest) (*mod
 				return err
 			}
 		}
+		// The bet's time never precedes the market's latest bet, so that
+		// (placed_at, id) follows the order of the market lock.
+		last, err := s.dal.Bets().LastPlacedAt(ctx, r.marketID)
+		if err != nil {
+			return err
+		}
+		if last.After(r.now) {
+			r.now = last
+		}
 		if err := openForBets(m, r.now); err != nil {
 			return err
 		}

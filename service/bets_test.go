@@ -221,3 +221,34 @@ func TestIdempotencyKey(t *testing.T) {
 		}
 	})
 }
+
+// TestPlacedAtFollowsLockOrder: a bet whose clock reads earlier but which
+// takes the market after another bet is not placed before it, so that
+// (placed_at, id) order agrees with the probability chain.
+func TestPlacedAtFollowsLockOrder(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		_, bettor, m := e.fixture(t)
+		for _, interactive := range []bool{false, true} {
+			opts := func(at time.Time) []service.Option {
+				o := []service.Option{service.WithClock(func() time.Time { return at })}
+				if interactive {
+					o = append(o, service.WithInteractiveBets())
+				}
+				return o
+			}
+			later := service.New(e.dal, service.DefaultEconomics(), opts(now.Add(2*time.Second))...)
+			earlier := service.New(e.dal, service.DefaultEconomics(), opts(now.Add(time.Second))...)
+			first, err := later.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeNo, 20, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			second, err := earlier.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeYes, 10, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if second.PlacedAt.Before(first.PlacedAt) {
+				t.Errorf("interactive=%v: the second bet is placed at %s, before the first at %s", interactive, second.PlacedAt, first.PlacedAt)
+			}
+		}
+	})
+}

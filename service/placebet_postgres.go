@@ -19,7 +19,8 @@ import (
 // lockBetRowsSQL in one transaction pipelined in one round trip (instead of
 // six), or inside the caller's transaction.
 //
-//   - a types the parameters once.
+//   - a types the parameters once; t is the bet's time, never before the
+//     market's latest bet.
 //   - dup finds the bet a repeated idempotency key placed.
 //   - lk locks the market and the user row (FOR NO KEY UPDATE), so that the
 //     checks made on them (open, balance) hold for the updates below. The
@@ -45,6 +46,11 @@ WITH a AS (
 		$9::bigint AS buy_fee, $10::bigint AS first_fee, $11::bigint AS max_debt,
 		$12::float8 AS p0, $13::bigint AS i0, $14::bigint AS y0, $15::bigint AS n0
 ),
+t AS (
+	-- The bet's time: never before the market's latest bet, so that
+	-- (placed_at, id) follows the order in which bets took the market lock.
+	SELECT GREATEST(a.now, COALESCE((SELECT max(placed_at) FROM bets WHERE market_id = a.market_id), a.now)) AS at FROM a
+),
 dup AS (
 	SELECT bets.id FROM bets, a
 	WHERE a.key IS NOT NULL AND bets.user_id = a.user_id AND bets.idempotency_key = a.key
@@ -58,11 +64,11 @@ lk AS (
 ),
 g AS (
 	SELECT a.amount + a.buy_fee + CASE WHEN lk.has_position THEN 0 ELSE a.first_fee END AS cost
-	FROM lk, a WHERE lk.status = 'OPEN' AND lk.closes_at > a.now
+	FROM lk, a, t WHERE lk.status = 'OPEN' AND lk.closes_at > t.at
 ),
 u AS (
-	UPDATE users SET balance = users.balance - g.cost, updated_at = a.now
-	FROM g, a WHERE users.id = a.user_id AND users.balance - g.cost >= -a.max_debt
+	UPDATE users SET balance = users.balance - g.cost, updated_at = t.at
+	FROM g, a, t WHERE users.id = a.user_id AND users.balance - g.cost >= -a.max_debt
 	RETURNING users.balance, g.cost
 ),
 m AS (
@@ -73,18 +79,18 @@ m AS (
 		bet_count = markets.bet_count + 1,
 		probability = (a.p0 * a.i0 + a.y0 + markets.yes_stake + a.yes)
 			/ (a.i0 + a.y0 + a.n0 + markets.yes_stake + a.yes + markets.no_stake + a.no),
-		updated_at = a.now
-	FROM u, a WHERE markets.id = a.market_id
+		updated_at = t.at
+	FROM u, a, t WHERE markets.id = a.market_id
 	RETURNING markets.probability
 ),
 b AS (
 	INSERT INTO bets (user_id, market_id, outcome, amount, fee, probability_after, placed_at, idempotency_key)
-	SELECT a.user_id, a.market_id, a.outcome, a.amount, u.cost - a.amount, m.probability, a.now, a.key FROM a, u, m
+	SELECT a.user_id, a.market_id, a.outcome, a.amount, u.cost - a.amount, m.probability, t.at, a.key FROM a, t, u, m
 	RETURNING id
 ),
 p AS (
 	INSERT INTO positions (user_id, market_id, yes_stake, no_stake, bet_count, first_bet_at, updated_at)
-	SELECT a.user_id, a.market_id, a.yes, a.no, 1, a.now, a.now FROM a, b
+	SELECT a.user_id, a.market_id, a.yes, a.no, 1, t.at, t.at FROM a, t, b
 	ON CONFLICT (user_id, market_id) DO UPDATE SET
 		yes_stake = positions.yes_stake + excluded.yes_stake,
 		no_stake = positions.no_stake + excluded.no_stake,
@@ -93,9 +99,9 @@ p AS (
 ),
 l AS (
 	INSERT INTO ledger_entries (user_id, market_id, bet_id, kind, amount, balance_after, created_at)
-	SELECT a.user_id, a.market_id, b.id, 'BET', -a.amount, u.balance + u.cost - a.amount, a.now FROM a, b, u
+	SELECT a.user_id, a.market_id, b.id, 'BET', -a.amount, u.balance + u.cost - a.amount, t.at FROM a, t, b, u
 	UNION ALL
-	SELECT a.user_id, a.market_id, b.id, 'BET_FEE', a.amount - u.cost, u.balance, a.now FROM a, b, u WHERE u.cost > a.amount
+	SELECT a.user_id, a.market_id, b.id, 'BET_FEE', a.amount - u.cost, u.balance, t.at FROM a, t, b, u WHERE u.cost > a.amount
 )
 SELECT (SELECT id FROM dup) AS duplicate_id,
 	(SELECT id FROM b) AS bet_id,
@@ -103,7 +109,8 @@ SELECT (SELECT id FROM dup) AS duplicate_id,
 	(SELECT cost FROM u) AS cost,
 	(SELECT count(*) FROM lk) AS locked,
 	(SELECT status FROM lk) AS status,
-	(SELECT closes_at FROM lk) AS closes_at`
+	(SELECT closes_at FROM lk) AS closes_at,
+	(SELECT at FROM t) AS placed_at`
 
 // lockBetRowsSQL locks the market, then the user, before placeBetSQL runs in
 // the same transaction. placeBetSQL locks them too, but a statement reads
@@ -123,6 +130,7 @@ type placeResult struct {
 	Locked      int64
 	Status      sql.NullString
 	ClosesAt    sql.NullTime
+	PlacedAt    time.Time
 }
 
 // placeOneStatement places the bet with placeBetSQL, retrying a deadlock or
@@ -136,7 +144,7 @@ func (s *BetService) placeOneStatement(ctx context.Context, r betRequest) (*mode
 		s.econ.InitialMarketProbability, s.econ.InitialMarketSubsidization, s.econ.InitialMarketYes, s.econ.InitialMarketNo}
 	var res placeResult
 	scan := func(row pgx.Row) error {
-		return row.Scan(&res.DuplicateID, &res.BetID, &res.Probability, &res.Cost, &res.Locked, &res.Status, &res.ClosesAt)
+		return row.Scan(&res.DuplicateID, &res.BetID, &res.Probability, &res.Cost, &res.Locked, &res.Status, &res.ClosesAt, &res.PlacedAt)
 	}
 	err := s.dal.TxManager().Retry(ctx, func(ctx context.Context) error {
 		return database.Raw(ctx, s.dal.DB(), func(dc any) error {
@@ -178,14 +186,14 @@ func (s *BetService) placeOneStatement(ctx context.Context, r betRequest) (*mode
 	case res.BetID.Valid:
 		return &models.Bet{ID: res.BetID.Int64, UserID: r.userID, MarketID: r.marketID, Outcome: r.outcome,
 			Amount: r.amount, Fee: res.Cost.Int64 - r.amount, ProbabilityAfter: res.Probability.Float64,
-			PlacedAt: r.now, IdempotencyKey: r.keyPtr()}, nil
+			PlacedAt: res.PlacedAt.UTC(), IdempotencyKey: r.keyPtr()}, nil
 	case res.DuplicateID.Valid:
 		return s.dal.Bets().GetByID(ctx, res.DuplicateID.Int64)
 	case res.Locked == 0:
 		return nil, s.missing(ctx, r)
-	case res.Status.String != string(models.MarketOpen) || !r.now.Before(res.ClosesAt.Time):
+	case res.Status.String != string(models.MarketOpen) || !res.PlacedAt.Before(res.ClosesAt.Time):
 		m := &models.Market{ID: r.marketID, Status: models.MarketStatus(res.Status.String), ClosesAt: res.ClosesAt.Time}
-		return nil, openForBets(m, r.now)
+		return nil, openForBets(m, res.PlacedAt)
 	default:
 		return nil, fmt.Errorf("%w: user %d", repository.ErrInsufficientCredits, r.userID)
 	}
