@@ -250,12 +250,7 @@ func doctorSince(rep *database.IndexReport) string {
 // query, response time, transactions, locks, sessions): a warning or a
 // failure is a problem.
 func doctorHealth(ctx context.Context, db *gorm.DB, a *app, cfg *config.Loaded, threshold time.Duration, r *doctorReport) {
-	hc := cfg.Database.HealthCheck
-	hc.Retries = 1 // one check: its failure is the verdict
-	checker, err := database.NewHealthChecker(db, hc,
-		database.WithHealthMaxOpenConns(cfg.Database.ConnectionPool.MaxOpenConns),
-		database.WithHealthLogger(a.logger(cfg)),
-		database.WithHealthLongRunning(threshold), database.WithHealthIdleInTransaction(threshold))
+	checker, err := a.oneShotHealthChecker(db, cfg, threshold)
 	if err != nil {
 		r.add("health", "health", doctorFail, "could not check: "+err.Error())
 		return

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"gorm.io/gorm"
 
+	"socialpredict/config"
 	"socialpredict/database"
 )
 
@@ -48,12 +50,7 @@ status is non-zero when the state is unhealthy.`,
 				return err
 			}
 			defer database.Close(db)
-			hc := cfg.Database.HealthCheck
-			hc.Retries = 1 // one check: its failure is the verdict
-			checker, err := database.NewHealthChecker(db, hc,
-				database.WithHealthMaxOpenConns(cfg.Database.ConnectionPool.MaxOpenConns),
-				database.WithHealthLogger(a.logger(cfg)),
-				database.WithHealthLongRunning(threshold), database.WithHealthIdleInTransaction(threshold))
+			checker, err := a.oneShotHealthChecker(db, cfg, threshold)
 			if err != nil {
 				return err
 			}
@@ -115,4 +112,16 @@ func printHealth(w io.Writer, r *database.HealthReport) error {
 func healthIndent(s string) string {
 	lines := strings.SplitAfter(strings.TrimRight(s, "\n"), "\n")
 	return "    " + strings.Join(lines, "    ") + "\n"
+}
+
+// oneShotHealthChecker returns a checker for a single check from the command
+// line, as db health and db doctor run it: one failure is the verdict, and
+// sessions are long past threshold.
+func (a *app) oneShotHealthChecker(db *gorm.DB, cfg *config.Loaded, threshold time.Duration) (*database.DatabaseHealthChecker, error) {
+	hc := cfg.Database.HealthCheck
+	hc.Retries = 1
+	return database.NewHealthChecker(db, hc,
+		database.WithHealthMaxOpenConns(cfg.Database.ConnectionPool.MaxOpenConns),
+		database.WithHealthLogger(a.logger(cfg)),
+		database.WithHealthLongRunning(threshold), database.WithHealthIdleInTransaction(threshold))
 }
