@@ -67,6 +67,17 @@ func (d *DataAccessLayer) Transact(ctx context.Context, fn func(ctx context.Cont
 	return d.txManager.Transact(ctx, fn, opts...)
 }
 
+// Retry runs fn, a unit of work that is atomic by itself (one statement),
+// in the transaction this DAL is bound to or ctx carries, once; outside a
+// transaction it reruns fn on the errors a transaction is retried for (see
+// database.TransactionManager.Retry). The error is fn's.
+func (d *DataAccessLayer) Retry(ctx context.Context, fn func(ctx context.Context) error) error {
+	if d.txCtx != nil {
+		ctx = database.ContextWithTx(ctx, d.txCtx)
+	}
+	return d.txManager.Retry(ctx, fn)
+}
+
 // bound returns a DAL whose repositories run in the transaction txCtx carries.
 func (d *DataAccessLayer) bound(txCtx context.Context) *DataAccessLayer {
 	tx := database.Conn(txCtx, d.db)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"socialpredict/database"
 	"socialpredict/models"
@@ -17,7 +18,9 @@ import (
 // BetService places bets.
 type BetService struct{ *base }
 
-// maxIdempotencyKey is the longest idempotency key accepted (the schema's limit).
+// maxIdempotencyKey is the longest idempotency key accepted, in characters
+// as the schema counts them: a UUID takes 36, and any key of up to 100 bytes
+// fits.
 const maxIdempotencyKey = 100
 
 // PlaceBet buys amount credits of outcome in a market for a user, as the
@@ -39,11 +42,14 @@ func (s *BetService) PlaceBet(ctx context.Context, userID, marketID int64, outco
 	if outcome != models.OutcomeYes && outcome != models.OutcomeNo {
 		return nil, invalid("outcome", "must be YES or NO, got %q", outcome)
 	}
-	if amount < s.econ.MinimumBet {
-		return nil, invalid("amount", "must be a whole number of at least %d credits, got %d", s.econ.MinimumBet, amount)
+	if amount < s.econ.MinimumBet || amount > models.MaxAmount {
+		return nil, invalid("amount", "must be a whole number of %d to %d credits, got %d", s.econ.MinimumBet, models.MaxAmount, amount)
 	}
-	if len(idempotencyKey) > maxIdempotencyKey {
-		return nil, invalid("idempotency_key", "must be at most %d characters, got %d", maxIdempotencyKey, len(idempotencyKey))
+	if err := checkText("idempotency_key", idempotencyKey); err != nil {
+		return nil, err
+	}
+	if n := utf8.RuneCountInString(idempotencyKey); n > maxIdempotencyKey {
+		return nil, invalid("idempotency_key", "must be at most %d characters (Unicode code points), got %d", maxIdempotencyKey, n)
 	}
 	req := betRequest{userID: userID, marketID: marketID, outcome: outcome, amount: amount, key: idempotencyKey, now: s.clock()}
 	if s.dal.DB().Dialector.Name() == database.DriverPostgres && !s.interactiveBets {
@@ -101,12 +107,8 @@ func (s *BetService) placeInTransaction(ctx context.Context, r betRequest) (*mod
 		}
 		// The bet's time never precedes the market's latest bet, so that
 		// (placed_at, id) follows the order of the market lock.
-		last, err := s.dal.Bets().LastPlacedAt(ctx, r.marketID)
-		if err != nil {
+		if r.now, err = s.afterLastBet(ctx, r.marketID, r.now); err != nil {
 			return err
-		}
-		if last.After(r.now) {
-			r.now = last
 		}
 		if err := openForBets(m, r.now); err != nil {
 			return err
@@ -141,9 +143,23 @@ func (s *BetService) placeInTransaction(ctx context.Context, r betRequest) (*mod
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return s.afterConflict(ctx, r, err)
 	}
 	return placed, nil
+}
+
+// afterLastBet returns now, or the time of the market's latest bet when that
+// is later: called with the market locked, it makes the times of bets and of
+// the resolution follow the order in which they took the lock.
+func (b *base) afterLastBet(ctx context.Context, marketID int64, now time.Time) (time.Time, error) {
+	last, err := b.dal.Bets().LastPlacedAt(ctx, marketID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if last.After(now) {
+		return last, nil
+	}
+	return now, nil
 }
 
 // betLedger returns the ledger rows of a bet: its stake and, if any, its

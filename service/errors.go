@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"socialpredict/models"
 	"socialpredict/repository"
 )
 
@@ -37,6 +38,15 @@ func (e *InputError) Error() string {
 
 // Is reports whether target is repository.ErrInvalidInput.
 func (e *InputError) Is(target error) bool { return target == repository.ErrInvalidInput }
+
+// checkText returns an *InputError naming field when s cannot be stored as
+// text (see models.TextProblem).
+func checkText(field, s string) error {
+	if p := models.TextProblem(s); p != "" {
+		return invalid(field, "%s", p)
+	}
+	return nil
+}
 
 func invalid(field, format string, args ...any) error {
 	return &InputError{Field: field, Problem: fmt.Sprintf(format, args...)}

@@ -32,6 +32,15 @@ func (s *MarketService) validate(n *NewMarket, now time.Time) error {
 	if n.NoLabel == "" {
 		n.NoLabel = "NO"
 	}
+	for _, f := range []struct{ name, value string }{{"question_title", n.QuestionTitle},
+		{"description", n.Description}, {"yes_label", n.YesLabel}, {"no_label", n.NoLabel}} {
+		if err := checkText(f.name, f.value); err != nil {
+			return err
+		}
+	}
+	if p := models.TimeProblem(n.ClosesAt); p != "" {
+		return invalid("closes_at", "%s", p)
+	}
 	title := strings.TrimSpace(n.QuestionTitle)
 	minClose := now.Add(time.Duration(s.econ.MinimumFutureHours * float64(time.Hour)))
 	switch {

@@ -45,16 +45,23 @@ func (s *MarketService) Resolve(ctx context.Context, actorID, marketID int64, re
 		if err != nil {
 			return err
 		}
-		m, err := s.dal.Markets().GetByID(ctx, marketID)
+		// Locked first, as bets lock it: bets that hold the lock before are
+		// visible below, bets after it are rejected as closed.
+		m, err := s.dal.Markets().GetForUpdate(ctx, marketID)
 		if err != nil {
 			return err
 		}
 		if m.CreatorID != actor.ID && actor.UserType != models.UserTypeAdmin {
 			return fmt.Errorf("%w: only the creator of market %d or an admin may resolve it", ErrForbidden, marketID)
 		}
-		// Guarded, and it locks the market: bets placed before are visible
-		// below, bets after are rejected as closed.
-		if m, err = s.dal.Markets().Resolve(ctx, marketID, result, s.clock()); err != nil {
+		// The resolution's time follows the lock order, as a bet's does:
+		// never before the market's latest bet.
+		at, err := s.afterLastBet(ctx, marketID, s.clock())
+		if err != nil {
+			return err
+		}
+		// Guarded: a concurrent resolve that held the lock first wins.
+		if m, err = s.dal.Markets().Resolve(ctx, marketID, result, at); err != nil {
 			return errAlreadyResolved(err, marketID)
 		}
 		var bets []dbpm.Bet
@@ -70,7 +77,7 @@ func (s *MarketService) Resolve(ctx context.Context, actorID, marketID int64, re
 		if err != nil {
 			return err
 		}
-		if err := s.dal.Ledger().Credit(ctx, marketID, credits, s.clock()); err != nil {
+		if err := s.dal.Ledger().Credit(ctx, marketID, credits, at); err != nil {
 			return err
 		}
 		out = res

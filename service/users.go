@@ -31,6 +31,12 @@ var usernamePattern = regexp.MustCompile(`^[a-z0-9_]{3,30}$`)
 
 // validate checks every field and reports the first problem by field name.
 func (n NewUser) validate() error {
+	if err := checkText("display_name", n.DisplayName); err != nil {
+		return err
+	}
+	if err := checkText("email", n.Email); err != nil {
+		return err
+	}
 	switch {
 	case !usernamePattern.MatchString(n.Username):
 		return invalid("username", "must be 3-30 lower-case letters, digits or underscores")

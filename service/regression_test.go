@@ -1,0 +1,199 @@
+package service_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"socialpredict/dal"
+	"socialpredict/models"
+	"socialpredict/repository"
+	"socialpredict/service"
+)
+
+// errStop makes a caller's transaction roll back.
+var errStop = errors.New("caller gives up")
+
+// betPaths are the services of both bet paths over d: the default (one
+// statement on PostgreSQL) and the interactive transaction.
+func betPaths(d *dal.DataAccessLayer) map[string]*service.Services {
+	clock := service.WithClock(func() time.Time { return now })
+	return map[string]*service.Services{
+		"default":     service.New(d, service.DefaultEconomics(), clock),
+		"interactive": service.New(d, service.DefaultEconomics(), clock, service.WithInteractiveBets()),
+	}
+}
+
+// TestBetJoinsBoundDALTransaction: a bet placed through services built on a
+// DAL bound to a transaction is part of that transaction, even though the
+// context does not carry it: the caller's rollback takes it back.
+func TestBetJoinsBoundDALTransaction(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		_, bettor, m := e.fixture(t)
+		before := e.state(t)
+		for _, path := range []string{"default", "interactive"} {
+			err := e.dal.WithTransaction(ctx, func(tx *dal.DataAccessLayer) error {
+				if _, err := betPaths(tx)[path].Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeYes, 10, ""); err != nil {
+					return err
+				}
+				return errStop
+			})
+			if !errors.Is(err, errStop) {
+				t.Fatalf("%s: WithTransaction: %v, want errStop", path, err)
+			}
+			if got := e.state(t); fmt.Sprint(got) != fmt.Sprint(before) {
+				t.Errorf("%s: the rolled-back transaction left a bet behind:\n got %+v\nwant %+v", path, got, before)
+			}
+		}
+	})
+}
+
+// TestBetAfterLockInBoundDAL: a transaction that locks the user row and then
+// bets for that user through a service on the bound DAL does not wait for
+// itself.
+func TestBetAfterLockInBoundDAL(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		_, bettor, m := e.fixture(t)
+		for _, path := range []string{"default", "interactive"} {
+			tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			err := e.dal.WithTransaction(tctx, func(tx *dal.DataAccessLayer) error {
+				if _, err := tx.Users().AddToBalance(ctx, bettor.ID, 0, -1_000_000); err != nil {
+					return err
+				}
+				_, err := betPaths(tx)[path].Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeNo, 10, "")
+				return err
+			})
+			cancel()
+			if err != nil {
+				t.Fatalf("%s: lock then bet in one transaction: %v", path, err)
+			}
+		}
+		if n := count(t, e, "bets"); n != 2 {
+			t.Errorf("%d bets, want 2", n)
+		}
+	})
+}
+
+// count returns the number of rows in table.
+func count(t *testing.T, e *env, table string) int64 {
+	t.Helper()
+	var n int64
+	if err := e.dal.DB().Table(table).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestRejectedBetLeavesCallerTransactionUsable: a bet refused inside a
+// caller's transaction (bad input, or a refusal the database decides)
+// returns its error and the caller's next statements still work.
+func TestRejectedBetLeavesCallerTransactionUsable(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		creator, bettor, m := e.fixture(t)
+		tests := []struct {
+			name    string
+			userID  int64
+			amount  int64
+			key     string
+			wantErr error
+		}{
+			{"overflowing amount", bettor.ID, math.MaxInt64, "", repository.ErrInvalidInput},
+			{"NUL in the idempotency key", bettor.ID, 10, "a\x00b", repository.ErrInvalidInput},
+			{"invalid UTF-8 key", bettor.ID, 10, "a\xffb", repository.ErrInvalidInput},
+			{"insufficient credits", bettor.ID, 1_000_000, "", repository.ErrInsufficientCredits},
+			{"unknown user", 1 << 40, 10, "", repository.ErrNotFound},
+		}
+		for path, svc := range betPaths(e.dal) {
+			for _, tc := range tests {
+				err := e.dal.Transact(ctx, func(ctx context.Context) error {
+					if _, err := svc.Bets.PlaceBet(ctx, tc.userID, m.ID, models.OutcomeYes, tc.amount, tc.key); !errors.Is(err, tc.wantErr) {
+						t.Errorf("%s, %s: PlaceBet: %v, want %v", path, tc.name, err, tc.wantErr)
+					}
+					// The transaction is still usable.
+					if _, err := e.dal.Users().GetByID(ctx, creator.ID); err != nil {
+						return fmt.Errorf("statement after the refused bet: %w", err)
+					}
+					_, err := svc.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeNo, 1, "")
+					return err
+				})
+				if err != nil {
+					t.Errorf("%s, %s: caller's transaction: %v", path, tc.name, err)
+				}
+			}
+		}
+	})
+}
+
+// TestConcurrentIdempotentBetsReturnOriginal: concurrent callers with one
+// user and one idempotency key all get the original bet, on both paths, also
+// when they name different markets (so that they do not queue on one market
+// lock).
+func TestConcurrentIdempotentBetsReturnOriginal(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		creator, bettor, m1 := e.fixture(t)
+		m2, err := e.Markets.Create(ctx, creator.ID, service.NewMarket{QuestionTitle: "Second", ClosesAt: now.Add(48 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for path, svc := range betPaths(e.dal) {
+			for trial := range 4 {
+				key := fmt.Sprintf("%s-%d", path, trial)
+				var (
+					wg   sync.WaitGroup
+					mu   sync.Mutex
+					ids  = map[int64]int{}
+					gate = make(chan struct{})
+				)
+				for i := range 10 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						<-gate
+						market := m1.ID
+						if i%2 == 1 {
+							market = m2.ID
+						}
+						b, err := svc.Bets.PlaceBet(ctx, bettor.ID, market, models.OutcomeYes, 3, key)
+						if err != nil {
+							t.Errorf("%s: PlaceBet with a repeated key: %v", path, err)
+							return
+						}
+						mu.Lock()
+						ids[b.ID]++
+						mu.Unlock()
+					}()
+				}
+				close(gate)
+				wg.Wait()
+				if len(ids) > 1 {
+					t.Errorf("%s trial %d: callers got different bets %v, want one", path, trial, ids)
+				}
+			}
+		}
+	})
+}
+
+// TestResolvedAtFollowsLockOrder: a resolution whose clock reads earlier than
+// the market's latest bet is dated at that bet, never before it, so that no
+// bet counted in the payout is later than the resolution.
+func TestResolvedAtFollowsLockOrder(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		creator, bettor, m := e.fixture(t)
+		late := service.New(e.dal, service.DefaultEconomics(), service.WithClock(func() time.Time { return now.Add(5 * time.Second) }))
+		b, err := late.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeYes, 10, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.Markets.Resolve(ctx, creator.ID, m.ID, models.ResolutionYes) // clock: now
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Market.ResolvedAt == nil || res.Market.ResolvedAt.Before(b.PlacedAt) {
+			t.Errorf("resolved at %v, before the bet placed at %s", res.Market.ResolvedAt, b.PlacedAt)
+		}
+	})
+}
