@@ -254,7 +254,7 @@ func (tm *TransactionManager) runOnce(ctx context.Context, fn func(ctx context.C
 	// connection under the transaction (see Raw).
 	conn, err := sqlDB.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return fmt.Errorf("begin transaction: %w", poolTimeout(ctx, err))
 	}
 	defer conn.Close()
 	state := &txState{conn: conn}
@@ -263,7 +263,7 @@ func (tm *TransactionManager) runOnce(ctx context.Context, fn func(ctx context.C
 	session.Statement.ConnPool = conn
 	tx := session.Begin(&sql.TxOptions{Isolation: o.Isolation, ReadOnly: o.ReadOnly})
 	if tx.Error != nil {
-		return fmt.Errorf("begin transaction: %w", tx.Error)
+		return fmt.Errorf("begin transaction: %w", notCommitted(tx.Error))
 	}
 	state.tx = tx
 
@@ -279,11 +279,12 @@ func (tm *TransactionManager) runOnce(ctx context.Context, fn func(ctx context.C
 	err = fn(txCtx)
 	returned = true
 	if err != nil {
-		return tm.rollback(tx, err)
+		// Rolled back: nothing fn did can have committed.
+		return tm.rollback(tx, notCommitted(err))
 	}
 	if err := tx.Commit().Error; err != nil {
 		tm.rollbacks.Add(1)
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", TranslateUnavailable(err))
 	}
 	tm.commits.Add(1)
 	return nil
@@ -345,5 +346,5 @@ func (tm *TransactionManager) Retry(ctx context.Context, fn func(ctx context.Con
 	if txFrom(ctx) != nil {
 		return fn(ctx)
 	}
-	return tm.retry(ctx, tm.attempts, "statement", func() error { return fn(ctx) })
+	return TranslateUnavailable(tm.retry(ctx, tm.attempts, "statement", func() error { return fn(ctx) }))
 }

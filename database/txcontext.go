@@ -52,7 +52,7 @@ func Raw(ctx context.Context, db *gorm.DB, fn func(driverConn any) error) error 
 	}
 	conn, err := sqlDB.Conn(ctx)
 	if err != nil {
-		return err
+		return poolTimeout(ctx, err)
 	}
 	defer conn.Close()
 	if m := monitorOf(db); m != nil {

@@ -74,6 +74,9 @@ func (r *betRepository) ListByUser(ctx context.Context, userID int64, page PageR
 }
 
 func (r *betRepository) List(ctx context.Context, f BetFilters) (Page[*models.Bet], error) {
+	if err := checkTimeRange("placed", f.PlacedAfter, f.PlacedBefore); err != nil {
+		return Page[*models.Bet]{}, err
+	}
 	q, err := r.filter(ctx, f)
 	if err != nil {
 		return Page[*models.Bet]{}, err

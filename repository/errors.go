@@ -9,6 +9,8 @@ import (
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgconn"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"socialpredict/database"
 )
 
 // The repository errors; match them with errors.Is. Both engines return the
@@ -29,6 +31,10 @@ var (
 	// ErrInsufficientCredits: a guarded balance update would take a balance
 	// below the allowed floor; nothing was changed.
 	ErrInsufficientCredits = errors.New("insufficient credits")
+	// ErrUnavailable: the database could not be reached or went away; the
+	// error is a *database.UnavailableError saying whether the operation may
+	// have committed.
+	ErrUnavailable = database.ErrUnavailable
 )
 
 // ConstraintError is a constraint violation translated from a driver error.
@@ -69,20 +75,22 @@ func (e *ConstraintError) Unwrap() error { return e.Err }
 
 // TranslateError turns PostgreSQL and SQLite constraint violations into a
 // *ConstraintError matching ErrConflict, ErrInvalidReference or
-// ErrInvalidInput, and returns any other error unchanged (nil for nil).
+// ErrInvalidInput, a lost or refused connection into a
+// *database.UnavailableError matching ErrUnavailable, and returns any other
+// error unchanged (nil for nil).
 func TranslateError(err error) error {
 	if err == nil {
 		return nil
 	}
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
+	if errors.As(err, &pgErr) && !database.IsUnavailable(err) {
 		return translatePostgres(pgErr, err)
 	}
 	var liteErr *sqlite.Error
 	if errors.As(err, &liteErr) {
 		return translateSQLite(liteErr, err)
 	}
-	return err
+	return database.TranslateUnavailable(err)
 }
 
 // pgKey finds the columns in a PostgreSQL detail such as
@@ -105,7 +113,8 @@ func translatePostgres(pgErr *pgconn.PgError, err error) error {
 	case pgerrcode.NotNullViolation:
 		ce.Kind, ce.Field = ErrInvalidInput, pgErr.ColumnName
 	case pgerrcode.StringDataRightTruncationDataException, pgerrcode.NumericValueOutOfRange,
-		pgerrcode.InvalidTextRepresentation, pgerrcode.InvalidDatetimeFormat, pgerrcode.DatetimeFieldOverflow:
+		pgerrcode.InvalidTextRepresentation, pgerrcode.InvalidDatetimeFormat, pgerrcode.DatetimeFieldOverflow,
+		pgerrcode.CharacterNotInRepertoire, pgerrcode.UntranslatableCharacter:
 		ce.Kind = ErrInvalidInput
 	default:
 		return err

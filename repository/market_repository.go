@@ -36,6 +36,9 @@ var marketKeys = keyset[models.Market]{
 func (r *marketRepository) conn(ctx context.Context) *gorm.DB { return database.Conn(ctx, r.db) }
 
 func (r *marketRepository) Create(ctx context.Context, m *models.Market) error {
+	if err := checkMarket(m); err != nil {
+		return err
+	}
 	m.ClosesAt, m.CreatedAt, m.UpdatedAt = m.ClosesAt.UTC(), m.CreatedAt.UTC(), m.UpdatedAt.UTC()
 	return TranslateError(r.conn(ctx).Create(m).Error)
 }
@@ -76,6 +79,12 @@ func (r *marketRepository) List(ctx context.Context, f MarketFilters) (Page[*mod
 	default:
 		return Page[*models.Market]{}, fmt.Errorf("%w: result: unknown %q", ErrInvalidInput, f.Result)
 	}
+	if err := checkFilterText("search", f.Search); err != nil {
+		return Page[*models.Market]{}, err
+	}
+	if err := checkTimeRange("closes", f.ClosesAfter, f.ClosesBefore); err != nil {
+		return Page[*models.Market]{}, err
+	}
 	if f.CreatorID != 0 {
 		q = q.Where("creator_id = ?", f.CreatorID)
 	}
@@ -87,6 +96,9 @@ func (r *marketRepository) List(ctx context.Context, f MarketFilters) (Page[*mod
 }
 
 func (r *marketRepository) Update(ctx context.Context, m *models.Market) error {
+	if err := checkMarket(m); err != nil {
+		return err
+	}
 	res := r.conn(ctx).Model(&models.Market{ID: m.ID}).
 		Select("question_title", "description", "yes_label", "no_label", "closes_at", "updated_at").
 		Updates(map[string]any{"question_title": m.QuestionTitle, "description": m.Description, "yes_label": m.YesLabel,
@@ -142,6 +154,9 @@ func (r *marketRepository) Resolve(ctx context.Context, marketID int64, result m
 
 func (r *marketRepository) CreateBatch(ctx context.Context, markets []*models.Market) error {
 	for _, m := range markets {
+		if err := checkMarket(m); err != nil {
+			return err
+		}
 		m.ClosesAt, m.CreatedAt, m.UpdatedAt = m.ClosesAt.UTC(), m.CreatedAt.UTC(), m.UpdatedAt.UTC()
 	}
 	return createBatch(ctx, r.db, markets)
@@ -151,4 +166,19 @@ func (r *marketRepository) ListByBettor(ctx context.Context, userID int64) ([]*m
 	q := r.conn(ctx).Table("markets").Select(marketColumns).
 		Where("id IN (SELECT market_id FROM positions WHERE user_id = ?)", userID).Order("id")
 	return marketKeys.fetch(q, 0)
+}
+
+// checkMarket refuses a market whose closing time or text the engines could
+// not store and read back (see models.TimeProblem and models.TextProblem).
+func checkMarket(m *models.Market) error {
+	if p := models.TimeProblem(m.ClosesAt); p != "" {
+		return invalidField("closes_at", p)
+	}
+	for _, f := range []struct{ name, value string }{{"question_title", m.QuestionTitle},
+		{"description", m.Description}, {"yes_label", m.YesLabel}, {"no_label", m.NoLabel}} {
+		if p := models.TextProblem(f.value); p != "" {
+			return invalidField(f.name, p)
+		}
+	}
+	return nil
 }

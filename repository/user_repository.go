@@ -90,6 +90,15 @@ func (r *userRepository) List(ctx context.Context, f UserFilters) (Page[*models.
 	default:
 		return Page[*models.User]{}, fmt.Errorf("%w: user type: unknown %q", ErrInvalidInput, f.UserType)
 	}
+	if err := checkFilterText("username_prefix", f.UsernamePrefix); err != nil {
+		return Page[*models.User]{}, err
+	}
+	if err := checkFilterText("search", f.Search); err != nil {
+		return Page[*models.User]{}, err
+	}
+	if err := checkTimeRange("created", f.CreatedAfter, f.CreatedBefore); err != nil {
+		return Page[*models.User]{}, err
+	}
 	if f.UsernamePrefix != "" {
 		// Case-sensitive on both engines (SQLite's LIKE ignores case; GLOB
 		// does not, and uses the index for a prefix too).

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"socialpredict/dal"
+	"socialpredict/database/dbtest"
 	"socialpredict/models"
 	"socialpredict/repository"
 	"socialpredict/service"
@@ -196,4 +200,117 @@ func TestResolvedAtFollowsLockOrder(t *testing.T) {
 			t.Errorf("resolved at %v, before the bet placed at %s", res.Market.ResolvedAt, b.PlacedAt)
 		}
 	})
+}
+
+// TestUnstorableTextRefused: strings with a NUL byte or invalid UTF-8, and
+// closing times no engine reads back, are invalid input naming the field on
+// both engines, and nothing is written.
+func TestUnstorableTextRefused(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		creator, bettor, m := e.fixture(t)
+		before := e.state(t)
+		market := func(change func(*service.NewMarket)) func() error {
+			return func() error {
+				n := service.NewMarket{QuestionTitle: "Fine", ClosesAt: now.Add(48 * time.Hour)}
+				change(&n)
+				_, err := e.Markets.Create(ctx, creator.ID, n)
+				return err
+			}
+		}
+		user := func(change func(*service.NewUser)) func() error {
+			return func() error {
+				n := service.NewUser{Username: "someone", DisplayName: "Someone", Email: "someone@example.com"}
+				change(&n)
+				_, _, err := e.Users.Create(ctx, n)
+				return err
+			}
+		}
+		tests := []struct {
+			name, field string
+			call        func() error
+		}{
+			{"title with NUL", "question_title", market(func(n *service.NewMarket) { n.QuestionTitle = "Rain\x00?" })},
+			{"title not UTF-8", "question_title", market(func(n *service.NewMarket) { n.QuestionTitle = "Rain\xff" })},
+			{"description with NUL", "description", market(func(n *service.NewMarket) { n.Description = "\x00" })},
+			{"label not UTF-8", "yes_label", market(func(n *service.NewMarket) { n.YesLabel = "\xc3" })},
+			{"closing in year 99999", "closes_at", market(func(n *service.NewMarket) { n.ClosesAt = time.Date(99999, 1, 1, 0, 0, 0, 0, time.UTC) })},
+			{"closing in year 10000", "closes_at", market(func(n *service.NewMarket) { n.ClosesAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) })},
+			{"display name with NUL", "display_name", user(func(n *service.NewUser) { n.DisplayName = "A\x00B" })},
+			{"display name not UTF-8", "display_name", user(func(n *service.NewUser) { n.DisplayName = "\xff\xfe" })},
+			{"key with NUL", "idempotency_key", func() error {
+				_, err := e.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeYes, 5, "k\x00")
+				return err
+			}},
+			{"key of 101 characters", "idempotency_key", func() error {
+				_, err := e.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeYes, 5, strings.Repeat("k", 101))
+				return err
+			}},
+		}
+		for _, tc := range tests {
+			err := tc.call()
+			var ie *service.InputError
+			if !errors.As(err, &ie) || ie.Field != tc.field {
+				t.Errorf("%s: %v, want an InputError naming %s", tc.name, err, tc.field)
+			}
+		}
+		if got := e.state(t); fmt.Sprint(got) != fmt.Sprint(before) {
+			t.Errorf("refused input wrote something:\n got %+v\nwant %+v", got, before)
+		}
+		if _, err := e.Markets.List(ctx, repository.MarketFilters{}); err != nil {
+			t.Errorf("listing markets after the refusals: %v", err)
+		}
+	})
+}
+
+// TestIdempotencyKeyCountsCharacters: the key's limit is 100 characters, as
+// the schema counts them: 30 four-byte characters (120 bytes) and a UUID are
+// accepted, and a refusal says what it counted.
+func TestIdempotencyKeyCountsCharacters(t *testing.T) {
+	run(t, func(t *testing.T, e *env) {
+		_, bettor, m := e.fixture(t)
+		for _, key := range []string{strings.Repeat("😀", 30), "123e4567-e89b-12d3-a456-426614174000", strings.Repeat("é", 100)} {
+			if _, err := e.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeYes, 1, key); err != nil {
+				t.Errorf("key of %d bytes: %v", len(key), err)
+			}
+		}
+		_, err := e.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeYes, 1, strings.Repeat("😀", 101))
+		if err == nil || !strings.Contains(err.Error(), "characters") || !strings.Contains(err.Error(), "got 101") {
+			t.Errorf("a key of 101 characters: %v, want a refusal counting 101 characters", err)
+		}
+	})
+}
+
+// TestBetOnLostConnectionIsUnavailable: a bet whose connection the server
+// closed (as a restart does) fails with ErrUnavailable, not a raw driver
+// error, on both paths; the next bet works on a fresh connection.
+func TestBetOnLostConnectionIsUnavailable(t *testing.T) {
+	e := newEnv(t, dbtest.Postgres, service.DefaultEconomics())
+	_, bettor, m := e.fixture(t)
+	sqlDB, err := e.tdb.DB.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB.SetMaxOpenConns(1)
+	for path, svc := range betPaths(e.dal) {
+		var pid int64
+		if err := e.tdb.DB.Raw("SELECT pg_backend_pid()").Scan(&pid).Error; err != nil {
+			t.Fatal(err)
+		}
+		admin, err := pgconn.Connect(ctx, e.tdb.Config.ConnString())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.Exec(ctx, fmt.Sprintf("SELECT pg_terminate_backend(%d)", pid)).ReadAll(); err != nil {
+			t.Fatal(err)
+		}
+		admin.Close(ctx)
+		_, err = svc.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeYes, 5, "")
+		if !errors.Is(err, repository.ErrUnavailable) {
+			t.Errorf("%s: bet on a terminated connection: %v, want ErrUnavailable", path, err)
+		}
+		if _, err := svc.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeYes, 5, ""); err != nil {
+			t.Errorf("%s: the next bet: %v", path, err)
+		}
+	}
+	e.mustCheck(t)
 }

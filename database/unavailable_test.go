@@ -1,0 +1,120 @@
+package database_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"socialpredict/database"
+	"socialpredict/database/dbtest"
+)
+
+// TestConnectionLostInTransactionIsUnavailable: a backend terminated in the
+// middle of a transaction (as by a server restart) makes the transaction
+// fail with ErrUnavailable, saying nothing was committed.
+func TestConnectionLostInTransactionIsUnavailable(t *testing.T) {
+	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
+	db := tdb.DB
+	createAccounts(t, db)
+	tm := newTxManager(db)
+	ctx := context.Background()
+	err := tm.Transact(ctx, func(ctx context.Context) error {
+		if err := insertAccount(ctx, db, 1); err != nil {
+			return err
+		}
+		var pid int64
+		if err := database.Conn(ctx, db).Raw("SELECT pg_backend_pid()").Scan(&pid).Error; err != nil {
+			return err
+		}
+		// Terminated from another connection: the server's admin shutdown.
+		if err := db.Exec("SELECT pg_terminate_backend(?)", pid).Error; err != nil {
+			t.Fatalf("pg_terminate_backend: %v", err)
+		}
+		return insertAccount(ctx, db, 2)
+	}, database.WithAttempts(1))
+	var ue *database.UnavailableError
+	if !errors.Is(err, database.ErrUnavailable) || !errors.As(err, &ue) {
+		t.Fatalf("Transact after the backend was terminated: %v, want ErrUnavailable", err)
+	}
+	if ue.MayHaveCommitted {
+		t.Errorf("MayHaveCommitted = true for a transaction that never reached its commit: %v", err)
+	}
+	if got := queryInt(t, db, "SELECT count(*) FROM accounts"); got != 0 {
+		t.Errorf("%d accounts after the lost transaction, want 0", got)
+	}
+}
+
+// TestRefusedConnectionIsUnavailable: a server that refuses connections is
+// ErrUnavailable, and nothing can have committed.
+func TestRefusedConnectionIsUnavailable(t *testing.T) {
+	_, err := pgconn.Connect(context.Background(), fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable&connect_timeout=5", dbtest.ClosedPort(t)))
+	if err == nil {
+		t.Fatal("connected to a closed port")
+	}
+	err = database.TranslateUnavailable(err)
+	var ue *database.UnavailableError
+	if !errors.As(err, &ue) || ue.MayHaveCommitted {
+		t.Fatalf("TranslateUnavailable(refused) = %v, want an UnavailableError with MayHaveCommitted false", err)
+	}
+}
+
+// TestTranslateUnavailable: which driver errors mean the database went away,
+// and whether the operation may have committed.
+func TestTranslateUnavailable(t *testing.T) {
+	tests := []struct {
+		name          string
+		err           error
+		want          bool
+		mayHaveCommit bool
+	}{
+		{"admin shutdown", &pgconn.PgError{Code: "57P01"}, true, true},
+		{"cannot connect now", &pgconn.PgError{Code: "57P03"}, true, true},
+		{"connection failure", &pgconn.PgError{Code: "08006"}, true, true},
+		{"lost in the middle", fmt.Errorf("commit: %w", io.ErrUnexpectedEOF), true, true},
+		{"unique violation", &pgconn.PgError{Code: "23505"}, false, false},
+		{"the caller's deadline", context.DeadlineExceeded, false, false},
+		{"plain error", errors.New("boom"), false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := database.TranslateUnavailable(tc.err)
+			var ue *database.UnavailableError
+			if got := errors.As(err, &ue); got != tc.want {
+				t.Fatalf("TranslateUnavailable(%v) = %v, unavailable %v, want %v", tc.err, err, got, tc.want)
+			}
+			if ue != nil && ue.MayHaveCommitted != tc.mayHaveCommit {
+				t.Errorf("MayHaveCommitted = %v, want %v", ue.MayHaveCommitted, tc.mayHaveCommit)
+			}
+			if !errors.Is(err, tc.err) {
+				t.Errorf("the translated error does not wrap the driver's")
+			}
+		})
+	}
+}
+
+// TestPoolTimeoutIsUnavailable: no pooled connection before the deadline is
+// ErrUnavailable, on both engines.
+func TestPoolTimeoutIsUnavailable(t *testing.T) {
+	dbtest.Run(t, dbtest.Empty, func(t *testing.T, tdb *dbtest.TestDB) {
+		sqlDB, err := tdb.DB.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sqlDB.SetMaxOpenConns(1)
+		held, err := sqlDB.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer held.Close()
+		tm := newTxManager(tdb.DB)
+		err = tm.Transact(context.Background(), func(context.Context) error { return nil }, database.WithTimeout(50*time.Millisecond))
+		if !errors.Is(err, database.ErrUnavailable) {
+			t.Fatalf("Transact with the pool exhausted: %v, want ErrUnavailable", err)
+		}
+	})
+}
