@@ -18,6 +18,7 @@ type DataAccessLayer struct {
 	betRepo      repository.BetRepository
 	ledgerRepo   repository.LedgerRepository
 	positionRepo repository.PositionRepository
+	invariants   repository.InvariantRepository
 	txManager    *database.TransactionManager
 	// txCtx carries the transaction this DAL is bound to; nil at the root.
 	txCtx context.Context
@@ -37,6 +38,9 @@ func (d *DataAccessLayer) Ledger() repository.LedgerRepository { return d.ledger
 
 // Positions returns the position repository.
 func (d *DataAccessLayer) Positions() repository.PositionRepository { return d.positionRepo }
+
+// Invariants returns the invariant checker.
+func (d *DataAccessLayer) Invariants() repository.InvariantRepository { return d.invariants }
 
 // TxManager returns the transaction manager, for its statistics and for
 // context-style transactions (Transact).

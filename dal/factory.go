@@ -62,6 +62,7 @@ func newDAL(db *gorm.DB, tm *database.TransactionManager) *DataAccessLayer {
 		betRepo:      repository.NewBetRepository(db),
 		ledgerRepo:   repository.NewLedgerRepository(db),
 		positionRepo: repository.NewPositionRepository(db),
+		invariants:   repository.NewInvariantRepository(db),
 		txManager:    tm,
 	}
 }

@@ -170,3 +170,10 @@ type PositionRepository interface {
 	// CreateBatch inserts positions in one transaction (COPY on PostgreSQL).
 	CreateBatch(ctx context.Context, positions []*models.Position) error
 }
+
+// InvariantRepository checks the money invariants over the whole database.
+type InvariantRepository interface {
+	// Check runs every invariant, one query each, and returns the
+	// violations (an empty slice when none); the error is for failed queries.
+	Check(ctx context.Context, rules InvariantRules) ([]Violation, error)
+}
