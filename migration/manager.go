@@ -77,14 +77,7 @@ func NewMigrationManager(db *gorm.DB, migrations []Migration, opts ...Option) *M
 	for _, o := range opts {
 		o(m)
 	}
-	slices.SortStableFunc(m.migrations, func(a, b Migration) int {
-		an, aerr := a.number()
-		bn, berr := b.number()
-		if aerr != nil || berr != nil {
-			return cmp.Compare(a.Version, b.Version)
-		}
-		return cmp.Compare(an, bn)
-	})
+	SortByVersion(m.migrations, func(mig Migration) string { return mig.Version })
 	return m
 }
 
@@ -240,7 +233,8 @@ func (m *MigrationManager) revertible(hist map[string]Record, keep func(i int, v
 	for v := range hist {
 		versions = append(versions, v)
 	}
-	slices.SortFunc(versions, func(a, b string) int { return -CompareVersions(a, b) })
+	SortByVersion(versions, func(v string) string { return v })
+	slices.Reverse(versions) // newest first
 	var out []Migration
 	for i, v := range versions {
 		n, _ := Migration{Version: v}.number()
@@ -277,6 +271,13 @@ func CompareVersions(a, b string) int {
 		return cmp.Compare(a, b)
 	}
 	return cmp.Compare(an, bn)
+}
+
+// SortByVersion sorts items in place in the order of their versions (see
+// CompareVersions), keeping the order of items with equal versions: the one
+// version order of migrations, statuses and history.
+func SortByVersion[T any](items []T, version func(T) string) {
+	slices.SortStableFunc(items, func(a, b T) int { return CompareVersions(version(a), version(b)) })
 }
 
 // write runs fn on one dedicated connection holding the migration lock, with

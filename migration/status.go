@@ -2,7 +2,6 @@ package migration
 
 import (
 	"context"
-	"slices"
 	"time"
 )
 
@@ -67,7 +66,7 @@ func (m *MigrationManager) Status(ctx context.Context) ([]Status, error) {
 			out = append(out, s)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Status) int { return CompareVersions(a.Version, b.Version) })
+	SortByVersion(out, func(s Status) string { return s.Version })
 	return out, nil
 }
 
@@ -78,6 +77,3 @@ func fromRecord(r Record) Status {
 		Duration: time.Duration(r.ExecutionUS) * time.Microsecond, AppliedBy: r.AppliedBy,
 	}
 }
-
-// sortVersions sorts versions in place in version order.
-func sortVersions(vs []string) { slices.SortFunc(vs, CompareVersions) }

@@ -129,7 +129,7 @@ func sortedVersions(hist map[string]Record) []string {
 	for v := range hist {
 		out = append(out, v)
 	}
-	sortVersions(out)
+	SortByVersion(out, func(v string) string { return v })
 	return out
 }
 

@@ -21,7 +21,7 @@ func register(m migration.Migration) { registered = append(registered, m) }
 // All returns every migration, in version order.
 func All() []migration.Migration {
 	out := slices.Clone(registered)
-	slices.SortFunc(out, func(a, b migration.Migration) int { return migration.CompareVersions(a.Version, b.Version) })
+	migration.SortByVersion(out, func(m migration.Migration) string { return m.Version })
 	return out
 }
 
