@@ -13,6 +13,7 @@ import (
 	"socialpredict/dal/daltest"
 	"socialpredict/database"
 	"socialpredict/database/dbtest"
+	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
 )
@@ -70,7 +71,7 @@ func committed(t *testing.T, d *dal.DataAccessLayer, name string) bool {
 	t.Helper()
 	ctx := context.Background()
 	u, err := d.Users().GetByUsername(ctx, name)
-	if errors.Is(err, repository.ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		if n := count(t, d, &models.Market{}, "question_title = ?", "Q "+name); n != 0 {
 			t.Errorf("%s: no user, but %d markets", name, n)
 		}
@@ -151,7 +152,7 @@ func TestWithTransactionRollsBack(t *testing.T) {
 			_, err := write(ctx, tx, "alice") // the username is taken
 			return err
 		}, func(t *testing.T, err error, recovered any) {
-			if !errors.Is(err, repository.ErrConflict) || recovered != nil {
+			if !errors.Is(err, errs.ErrConflict) || recovered != nil {
 				t.Errorf("WithTransaction = %v (panic %v), want ErrConflict", err, recovered)
 			}
 		}},
@@ -163,7 +164,7 @@ func TestWithTransactionRollsBack(t *testing.T) {
 			_, err = tx.Users().AddToBalance(ctx, w.user.ID, -91, 0)
 			return err
 		}, func(t *testing.T, err error, recovered any) {
-			if !errors.Is(err, repository.ErrInsufficientCredits) || recovered != nil {
+			if !errors.Is(err, errs.ErrInsufficientCredits) || recovered != nil {
 				t.Errorf("WithTransaction = %v (panic %v), want ErrInsufficientCredits", err, recovered)
 			}
 		}},
@@ -239,7 +240,7 @@ func TestNestedWithTransaction(t *testing.T) {
 				_, err := write(ctx, tx, "outer")
 				return err
 			},
-			swallowErr: repository.ErrConflict, wantOuter: true},
+			swallowErr: errs.ErrConflict, wantOuter: true},
 		{name: "both succeed",
 			inner: func(ctx context.Context, tx *dal.DataAccessLayer) error {
 				_, err := write(ctx, tx, "inner")
@@ -406,7 +407,7 @@ func TestCreateBatchJoinsTransaction(t *testing.T) {
 			err := d.WithTransaction(ctx, func(tx *dal.DataAccessLayer) error {
 				bets := newBets(u, m, size)
 				bets[size-1].IdempotencyKey = bets[0].IdempotencyKey
-				if err := tx.Bets().CreateBatch(ctx, bets); !errors.Is(err, repository.ErrConflict) {
+				if err := tx.Bets().CreateBatch(ctx, bets); !errors.Is(err, errs.ErrConflict) {
 					return fmt.Errorf("CreateBatch with a duplicate = %v, want ErrConflict", err)
 				}
 				return tx.Bets().CreateBatch(ctx, newBets(u, m, 10))
@@ -458,7 +459,7 @@ func TestTransactContextReachesRepositories(t *testing.T) {
 				if _, err := d.Users().GetByID(ctx, w.user.ID); err != nil {
 					return fmt.Errorf("inside: %w", err)
 				}
-				if _, err := d.Users().GetByID(context.Background(), w.user.ID); !errors.Is(err, repository.ErrNotFound) {
+				if _, err := d.Users().GetByID(context.Background(), w.user.ID); !errors.Is(err, errs.ErrNotFound) {
 					return fmt.Errorf("outside the transaction GetByID = %v, want ErrNotFound", err)
 				}
 				return errBoom

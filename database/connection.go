@@ -3,7 +3,6 @@ package database
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -11,10 +10,6 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 )
-
-// ErrUnavailable is matched (with errors.Is) by the error NewDatabase returns
-// when the database could not be reached after every attempt.
-var ErrUnavailable = errors.New("database unavailable")
 
 // Option changes how NewDatabase opens the database.
 type Option func(*options)
@@ -54,7 +49,7 @@ func WithNowFunc(now func() time.Time) Option {
 // The first connection is retried up to cfg.ConnectRetry.Attempts times with
 // capped exponential backoff and jitter, logging one line per attempt (with
 // the password redacted). It returns an error matching confkit.ErrInvalid
-// when cfg is invalid, one matching ErrUnavailable (and naming host:port)
+// when cfg is invalid, one matching errs.ErrUnavailable (and naming host:port)
 // when every attempt failed, and ctx's error when ctx ends first. No error or
 // log line contains the password.
 func NewDatabase(ctx context.Context, cfg Config, opts ...Option) (*gorm.DB, error) {

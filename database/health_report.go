@@ -1,7 +1,8 @@
 package database
 
 import (
-	"errors"
+	"fmt"
+	"socialpredict/errs"
 	"time"
 )
 
@@ -26,7 +27,8 @@ var HealthStates = []HealthState{Healthy, Degraded, Unhealthy}
 
 // ErrUnhealthy is matched (with errors.Is) by the error Check returns when
 // the database is Unhealthy; the error also wraps the test query's error.
-var ErrUnhealthy = errors.New("database unhealthy")
+// It matches errs.ErrUnavailable too: an unhealthy database answers 503.
+var ErrUnhealthy = fmt.Errorf("database unhealthy: %w", errs.ErrUnavailable)
 
 // HealthCheckStatus is the outcome of one check of a HealthReport.
 type HealthCheckStatus string

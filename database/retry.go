@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"socialpredict/errs"
 	"time"
 )
 
@@ -31,7 +32,7 @@ func connectWithRetry(ctx context.Context, db *sql.DB, cfg Config, log *slog.Log
 		}
 		if attempt >= r.Attempts {
 			log.Error("database connection failed, giving up", "attempt", attempt, "attempts", r.Attempts, "error", err)
-			return fmt.Errorf("%w: connect to %s: gave up after %s: %w", ErrUnavailable, cfg.Target(), attempts(attempt), err)
+			return fmt.Errorf("%w: connect to %s: gave up after %s: %w", errs.ErrUnavailable, cfg.Target(), attempts(attempt), err)
 		}
 		delay := backoff.Delay(attempt - 1)
 		log.Warn("database connection failed, retrying", "attempt", attempt, "attempts", r.Attempts, "retry_in", delay, "error", err)

@@ -13,6 +13,7 @@ import (
 
 	"socialpredict/database"
 	"socialpredict/database/dbtest"
+	"socialpredict/errs"
 )
 
 // recorder is a slog handler that keeps every record.
@@ -109,7 +110,7 @@ func TestConnectRetryClosedPort(t *testing.T) {
 	_, err := database.NewDatabase(context.Background(), cfg, database.WithLogger(slog.New(rec)))
 	elapsed := time.Since(start)
 
-	if !errors.Is(err, database.ErrUnavailable) {
+	if !errors.Is(err, errs.ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(cfg.Port)

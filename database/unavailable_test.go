@@ -12,6 +12,7 @@ import (
 
 	"socialpredict/database"
 	"socialpredict/database/dbtest"
+	"socialpredict/errs"
 )
 
 // TestConnectionLostInTransactionIsUnavailable: a backend terminated in the
@@ -37,8 +38,8 @@ func TestConnectionLostInTransactionIsUnavailable(t *testing.T) {
 		}
 		return insertAccount(ctx, db, 2)
 	}, database.WithAttempts(1))
-	var ue *database.UnavailableError
-	if !errors.Is(err, database.ErrUnavailable) || !errors.As(err, &ue) {
+	var ue *errs.UnavailableError
+	if !errors.Is(err, errs.ErrUnavailable) || !errors.As(err, &ue) {
 		t.Fatalf("Transact after the backend was terminated: %v, want ErrUnavailable", err)
 	}
 	if ue.MayHaveCommitted {
@@ -57,7 +58,7 @@ func TestRefusedConnectionIsUnavailable(t *testing.T) {
 		t.Fatal("connected to a closed port")
 	}
 	err = database.TranslateUnavailable(err)
-	var ue *database.UnavailableError
+	var ue *errs.UnavailableError
 	if !errors.As(err, &ue) || ue.MayHaveCommitted {
 		t.Fatalf("TranslateUnavailable(refused) = %v, want an UnavailableError with MayHaveCommitted false", err)
 	}
@@ -83,7 +84,7 @@ func TestTranslateUnavailable(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := database.TranslateUnavailable(tc.err)
-			var ue *database.UnavailableError
+			var ue *errs.UnavailableError
 			if got := errors.As(err, &ue); got != tc.want {
 				t.Fatalf("TranslateUnavailable(%v) = %v, unavailable %v, want %v", tc.err, err, got, tc.want)
 			}
@@ -113,7 +114,7 @@ func TestPoolTimeoutIsUnavailable(t *testing.T) {
 		defer held.Close()
 		tm := newTxManager(tdb.DB)
 		err = tm.Transact(context.Background(), func(context.Context) error { return nil }, database.WithTimeout(50*time.Millisecond))
-		if !errors.Is(err, database.ErrUnavailable) {
+		if !errors.Is(err, errs.ErrUnavailable) {
 			t.Fatalf("Transact with the pool exhausted: %v, want ErrUnavailable", err)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"socialpredict/errs"
 	"strconv"
 	"strings"
 	"time"
@@ -46,13 +47,13 @@ type Page[T any] struct {
 	NextCursor string
 }
 
-// limit returns the page size, or ErrInvalidInput.
+// limit returns the page size, or errs.ErrInvalidInput.
 func (p PageRequest) limit() (int, error) {
 	switch {
 	case p.Limit == 0:
 		return DefaultLimit, nil
 	case p.Limit < 0 || p.Limit > MaxLimit:
-		return 0, fmt.Errorf("%w: limit must be between 1 and %d, got %d", ErrInvalidInput, MaxLimit, p.Limit)
+		return 0, fmt.Errorf("%w: limit must be between 1 and %d, got %d", errs.ErrInvalidInput, MaxLimit, p.Limit)
 	}
 	return p.Limit, nil
 }
@@ -101,7 +102,7 @@ func (k keyset[T]) page(q *gorm.DB, req PageRequest, filters any) (Page[*T], err
 	}
 	sk, ok := k.sorts[name]
 	if !ok {
-		return Page[*T]{}, fmt.Errorf("%w: sort: unknown field %q (allowed: %s)", ErrInvalidInput, name, strings.Join(k.sortNames(), ", "))
+		return Page[*T]{}, fmt.Errorf("%w: sort: unknown field %q (allowed: %s)", errs.ErrInvalidInput, name, strings.Join(k.sortNames(), ", "))
 	}
 	fp := fingerprint(k.name, filters)
 	order, cmp := "ASC", ">"
@@ -114,7 +115,7 @@ func (k keyset[T]) page(q *gorm.DB, req PageRequest, filters any) (Page[*T], err
 			return Page[*T]{}, err
 		}
 		if c.Sort != name || c.Desc != req.Desc || c.Filters != fp {
-			return Page[*T]{}, fmt.Errorf("%w: cursor: it belongs to another sort, order or filter", ErrInvalidInput)
+			return Page[*T]{}, fmt.Errorf("%w: cursor: it belongs to another sort, order or filter", errs.ErrInvalidInput)
 		}
 		v, err := parseKey(sk.kind, c.Value)
 		if err != nil {
@@ -188,7 +189,7 @@ func encodeCursor(c cursor) string {
 	return base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:12])
 }
 
-var errBadCursor = fmt.Errorf("%w: cursor is malformed or was altered", ErrInvalidInput)
+var errBadCursor = fmt.Errorf("%w: cursor is malformed or was altered", errs.ErrInvalidInput)
 
 func decodeCursor(s string) (cursor, error) {
 	p, m, ok := strings.Cut(s, ".")
@@ -267,11 +268,11 @@ func globPrefix(s string) string { return globEscaper.Replace(s) + "*" }
 // containsPattern matches values containing s (compare with lower()).
 func containsPattern(s string) string { return "%" + likeEscaper.Replace(strings.ToLower(s)) + "%" }
 
-// notFound translates GORM's record-not-found into ErrNotFound naming what
+// notFound translates GORM's record-not-found into errs.ErrNotFound naming what
 // was looked for, and other errors as TranslateError does.
 func notFound(err error, what string, key any) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return fmt.Errorf("%w: %s %v", ErrNotFound, what, key)
+		return fmt.Errorf("%w: %s %v", errs.ErrNotFound, what, key)
 	}
 	return TranslateError(err)
 }

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"socialpredict/database"
+	"socialpredict/errs"
 	"socialpredict/models"
 )
 
@@ -106,7 +107,7 @@ func (r *betRepository) filter(ctx context.Context, f BetFilters) (*gorm.DB, err
 	case models.OutcomeYes, models.OutcomeNo:
 		q = q.Where("outcome = ?", f.Outcome)
 	default:
-		return nil, fmt.Errorf("%w: outcome: unknown %q", ErrInvalidInput, f.Outcome)
+		return nil, fmt.Errorf("%w: outcome: unknown %q", errs.ErrInvalidInput, f.Outcome)
 	}
 	return timeRange(q, "placed_at", f.PlacedAfter, f.PlacedBefore), nil
 }

@@ -14,6 +14,7 @@ import (
 	"socialpredict/dal"
 	"socialpredict/dal/daltest"
 	"socialpredict/database/dbtest"
+	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
 )
@@ -72,7 +73,7 @@ func TestBetGetNotFound(t *testing.T) {
 		m := daltest.Market(t, d, u.ID)
 		b := daltest.Bet(t, d, u.ID, m.ID, func(b *models.Bet) { b.IdempotencyKey = ptr("k") })
 		_, err := d.Bets().GetByID(ctx, b.ID+1000)
-		wantErr(t, "GetByID", err, repository.ErrNotFound)
+		wantErr(t, "GetByID", err, errs.ErrNotFound)
 		tests := []struct {
 			name string
 			user int64
@@ -85,7 +86,7 @@ func TestBetGetNotFound(t *testing.T) {
 		}
 		for _, tc := range tests {
 			got, err := d.Bets().GetByIdempotencyKey(ctx, tc.user, tc.key)
-			wantErr(t, "GetByIdempotencyKey: "+tc.name, err, repository.ErrNotFound)
+			wantErr(t, "GetByIdempotencyKey: "+tc.name, err, errs.ErrNotFound)
 			if got != nil {
 				t.Errorf("GetByIdempotencyKey: %s: returned %+v with the error", tc.name, got)
 			}
@@ -107,16 +108,16 @@ func TestBetCreateErrors(t *testing.T) {
 			// columns of a foreign key).
 			field string
 		}{
-			{"repeated idempotency key", func(b *models.Bet) { b.IdempotencyKey = ptr("once") }, repository.ErrConflict, "user_id, idempotency_key"},
-			{"taken id", func(b *models.Bet) { b.ID = existing.ID }, repository.ErrConflict, "id"},
-			{"unknown market", func(b *models.Bet) { b.MarketID = m.ID + 1000 }, repository.ErrInvalidReference, ""},
-			{"unknown user", func(b *models.Bet) { b.UserID = u.ID + 1000 }, repository.ErrInvalidReference, ""},
-			{"unknown outcome", func(b *models.Bet) { b.Outcome = "MAYBE" }, repository.ErrInvalidInput, "outcome"},
-			{"zero amount", func(b *models.Bet) { b.Amount = 0 }, repository.ErrInvalidInput, "amount"},
-			{"negative fee", func(b *models.Bet) { b.Fee = -1 }, repository.ErrInvalidInput, "fee"},
-			{"probability below 0", func(b *models.Bet) { b.ProbabilityAfter = -0.1 }, repository.ErrInvalidInput, "probability_after"},
-			{"empty idempotency key", func(b *models.Bet) { b.IdempotencyKey = ptr("") }, repository.ErrInvalidInput, "idempotency_key"},
-			{"idempotency key too long", func(b *models.Bet) { b.IdempotencyKey = ptr(strings.Repeat("k", 101)) }, repository.ErrInvalidInput, "idempotency_key"},
+			{"repeated idempotency key", func(b *models.Bet) { b.IdempotencyKey = ptr("once") }, errs.ErrConflict, "user_id, idempotency_key"},
+			{"taken id", func(b *models.Bet) { b.ID = existing.ID }, errs.ErrConflict, "id"},
+			{"unknown market", func(b *models.Bet) { b.MarketID = m.ID + 1000 }, errs.ErrInvalidReference, ""},
+			{"unknown user", func(b *models.Bet) { b.UserID = u.ID + 1000 }, errs.ErrInvalidReference, ""},
+			{"unknown outcome", func(b *models.Bet) { b.Outcome = "MAYBE" }, errs.ErrInvalidInput, "outcome"},
+			{"zero amount", func(b *models.Bet) { b.Amount = 0 }, errs.ErrInvalidInput, "amount"},
+			{"negative fee", func(b *models.Bet) { b.Fee = -1 }, errs.ErrInvalidInput, "fee"},
+			{"probability below 0", func(b *models.Bet) { b.ProbabilityAfter = -0.1 }, errs.ErrInvalidInput, "probability_after"},
+			{"empty idempotency key", func(b *models.Bet) { b.IdempotencyKey = ptr("") }, errs.ErrInvalidInput, "idempotency_key"},
+			{"idempotency key too long", func(b *models.Bet) { b.IdempotencyKey = ptr(strings.Repeat("k", 101)) }, errs.ErrInvalidInput, "idempotency_key"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -228,9 +229,9 @@ func TestBetListFilters(t *testing.T) {
 		}
 		for _, o := range []models.Outcome{"yes", "MAYBE", "N/A"} {
 			_, err := d.Bets().List(ctx, repository.BetFilters{Outcome: o})
-			wantErr(t, fmt.Sprintf("List with outcome %q", o), err, repository.ErrInvalidInput)
+			wantErr(t, fmt.Sprintf("List with outcome %q", o), err, errs.ErrInvalidInput)
 			_, err = d.Bets().Count(ctx, repository.BetFilters{Outcome: o})
-			wantErr(t, fmt.Sprintf("Count with outcome %q", o), err, repository.ErrInvalidInput)
+			wantErr(t, fmt.Sprintf("Count with outcome %q", o), err, errs.ErrInvalidInput)
 		}
 	})
 }
@@ -270,11 +271,11 @@ func TestBetListSorts(t *testing.T) {
 		}
 		for _, sort := range []string{"fee", "id", "user_id", "placed_at DESC", "AMOUNT"} {
 			_, err := d.Bets().List(ctx, repository.BetFilters{PageRequest: repository.PageRequest{Sort: sort}})
-			wantErr(t, fmt.Sprintf("List sorted by %q", sort), err, repository.ErrInvalidInput)
+			wantErr(t, fmt.Sprintf("List sorted by %q", sort), err, errs.ErrInvalidInput)
 			_, err = d.Bets().ListByMarket(ctx, markets[0].ID, repository.PageRequest{Sort: sort})
-			wantErr(t, fmt.Sprintf("ListByMarket sorted by %q", sort), err, repository.ErrInvalidInput)
+			wantErr(t, fmt.Sprintf("ListByMarket sorted by %q", sort), err, errs.ErrInvalidInput)
 			_, err = d.Bets().ListByUser(ctx, markets[0].CreatorID, repository.PageRequest{Sort: sort})
-			wantErr(t, fmt.Sprintf("ListByUser sorted by %q", sort), err, repository.ErrInvalidInput)
+			wantErr(t, fmt.Sprintf("ListByUser sorted by %q", sort), err, errs.ErrInvalidInput)
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"socialpredict/dal"
 	"socialpredict/dal/daltest"
 	"socialpredict/database/dbtest"
+	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
 )
@@ -166,17 +167,17 @@ func TestBetCreateBatchAllOrNothing(t *testing.T) {
 			{"same user and key twice in the batch", func(bets []*models.Bet) {
 				// Far apart, in different INSERTs on SQLite.
 				bets[1_707].UserID, bets[1_707].IdempotencyKey = bets[4].UserID, bets[4].IdempotencyKey
-			}, repository.ErrConflict, "user_id, idempotency_key"},
+			}, errs.ErrConflict, "user_id, idempotency_key"},
 			{"same user and key twice, adjacent", func(bets []*models.Bet) {
 				bets[11].UserID, bets[11].IdempotencyKey = bets[10].UserID, bets[10].IdempotencyKey
-			}, repository.ErrConflict, "user_id, idempotency_key"},
+			}, errs.ErrConflict, "user_id, idempotency_key"},
 			{"key of a stored bet", func(bets []*models.Bet) {
 				bets[size-1].UserID, bets[size-1].IdempotencyKey = existing.UserID, ptr("taken")
-			}, repository.ErrConflict, "user_id, idempotency_key"},
-			{"unknown market", func(bets []*models.Bet) { bets[1_500].MarketID = m.ID + 1000 }, repository.ErrInvalidReference, ""},
-			{"unknown user", func(bets []*models.Bet) { bets[600].UserID = users[6].ID + 1000 }, repository.ErrInvalidReference, ""},
-			{"invalid outcome", func(bets []*models.Bet) { bets[999].Outcome = "MAYBE" }, repository.ErrInvalidInput, "outcome"},
-			{"zero amount", func(bets []*models.Bet) { bets[0].Amount = 0 }, repository.ErrInvalidInput, "amount"},
+			}, errs.ErrConflict, "user_id, idempotency_key"},
+			{"unknown market", func(bets []*models.Bet) { bets[1_500].MarketID = m.ID + 1000 }, errs.ErrInvalidReference, ""},
+			{"unknown user", func(bets []*models.Bet) { bets[600].UserID = users[6].ID + 1000 }, errs.ErrInvalidReference, ""},
+			{"invalid outcome", func(bets []*models.Bet) { bets[999].Outcome = "MAYBE" }, errs.ErrInvalidInput, "outcome"},
+			{"zero amount", func(bets []*models.Bet) { bets[0].Amount = 0 }, errs.ErrInvalidInput, "amount"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -223,7 +224,7 @@ func TestBetCreateBatchAllOrNothing(t *testing.T) {
 				b.IdempotencyKey = nil
 			}
 			bets[size-1].Amount = 0
-			wantErr(t, "first CreateBatch", d.Bets().CreateBatch(ctx, bets), repository.ErrInvalidInput)
+			wantErr(t, "first CreateBatch", d.Bets().CreateBatch(ctx, bets), errs.ErrInvalidInput)
 			bets[size-1].Amount = 1
 			if err := d.Bets().CreateBatch(ctx, bets); err != nil {
 				t.Fatalf("second CreateBatch of the same bets: %v", err)
@@ -247,12 +248,12 @@ func TestUserCreateBatchAllOrNothing(t *testing.T) {
 			kind  error
 			field string
 		}{
-			{"username twice in the batch", func(u []*models.User) { u[1_100].Username = u[2].Username }, repository.ErrConflict, "username"},
-			{"display name twice in the batch", func(u []*models.User) { u[700].DisplayName = u[699].DisplayName }, repository.ErrConflict, "display_name"},
-			{"email twice in the batch", func(u []*models.User) { u[size-1].Email = u[0].Email }, repository.ErrConflict, "email"},
-			{"username of a stored user", func(u []*models.User) { u[501].Username = existing.Username }, repository.ErrConflict, "username"},
-			{"invalid username", func(u []*models.User) { u[1_000].Username = "No Way" }, repository.ErrInvalidInput, "username"},
-			{"invalid user type", func(u []*models.User) { u[5].UserType = "" }, repository.ErrInvalidInput, "user_type"},
+			{"username twice in the batch", func(u []*models.User) { u[1_100].Username = u[2].Username }, errs.ErrConflict, "username"},
+			{"display name twice in the batch", func(u []*models.User) { u[700].DisplayName = u[699].DisplayName }, errs.ErrConflict, "display_name"},
+			{"email twice in the batch", func(u []*models.User) { u[size-1].Email = u[0].Email }, errs.ErrConflict, "email"},
+			{"username of a stored user", func(u []*models.User) { u[501].Username = existing.Username }, errs.ErrConflict, "username"},
+			{"invalid username", func(u []*models.User) { u[1_000].Username = "No Way" }, errs.ErrInvalidInput, "username"},
+			{"invalid user type", func(u []*models.User) { u[5].UserType = "" }, errs.ErrInvalidInput, "user_type"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {

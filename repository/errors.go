@@ -11,72 +11,17 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"socialpredict/database"
+	"socialpredict/errs"
 )
 
-// The repository errors; match them with errors.Is. Both engines return the
-// same ones for the same problem.
-var (
-	// ErrNotFound: no row has the id, username or other key asked for.
-	ErrNotFound = errors.New("not found")
-	// ErrConflict: the row would duplicate a unique value (username, email,
-	// API key, idempotency key, a second payout); the error names the field.
-	ErrConflict = errors.New("conflict")
-	// ErrInvalidReference: the row refers to a row that does not exist (or a
-	// row still referred to was to be deleted).
-	ErrInvalidReference = errors.New("invalid reference")
-	// ErrInvalidInput: a value breaks a rule of the schema (a CHECK or NOT
-	// NULL constraint, a value out of range), or a cursor, filter or sort
-	// is malformed.
-	ErrInvalidInput = errors.New("invalid input")
-	// ErrInsufficientCredits: a guarded balance update would take a balance
-	// below the allowed floor; nothing was changed.
-	ErrInsufficientCredits = errors.New("insufficient credits")
-	// ErrUnavailable: the database could not be reached or went away; the
-	// error is a *database.UnavailableError saying whether the operation may
-	// have committed.
-	ErrUnavailable = database.ErrUnavailable
-)
-
-// ConstraintError is a constraint violation translated from a driver error.
-// Its message names the table, field and constraint, never the values.
-type ConstraintError struct {
-	// Kind is ErrConflict, ErrInvalidReference or ErrInvalidInput.
-	Kind error
-	// Table and Field say where; either may be empty when the engine does not
-	// tell (SQLite does not name the columns of a foreign key).
-	Table, Field string
-	// Constraint is the violated constraint's name, when known.
-	Constraint string
-	// Err is the driver's error.
-	Err error
-}
-
-// Error describes the violation without the offending values.
-func (e *ConstraintError) Error() string {
-	where := e.Table
-	if e.Field != "" {
-		where = strings.TrimPrefix(where+"."+e.Field, ".")
-	}
-	msg := e.Kind.Error()
-	if where != "" {
-		msg += ": " + where
-	}
-	if e.Constraint != "" {
-		msg += " (constraint " + e.Constraint + ")"
-	}
-	return msg
-}
-
-// Is reports whether target is the error's Kind.
-func (e *ConstraintError) Is(target error) bool { return target == e.Kind }
-
-// Unwrap returns the driver's error.
-func (e *ConstraintError) Unwrap() error { return e.Err }
+// The repository returns the errors of package errs: errs.ErrNotFound,
+// errs.ErrConflict, errs.ErrInvalidReference, errs.ErrInvalidInput, errs.ErrInsufficientCredits
+// and ErrUnavailable, the same ones on both engines for the same problem.
 
 // TranslateError turns PostgreSQL and SQLite constraint violations into a
-// *ConstraintError matching ErrConflict, ErrInvalidReference or
-// ErrInvalidInput, a lost or refused connection into a
-// *database.UnavailableError matching ErrUnavailable, and returns any other
+// *errs.ConstraintError matching errs.ErrConflict, errs.ErrInvalidReference or
+// errs.ErrInvalidInput, a lost or refused connection into a
+// *errs.UnavailableError matching ErrUnavailable, and returns any other
 // error unchanged (nil for nil).
 func TranslateError(err error) error {
 	if err == nil {
@@ -98,24 +43,24 @@ func TranslateError(err error) error {
 var pgKey = regexp.MustCompile(`^Key \(([^)]*)\)`)
 
 func translatePostgres(pgErr *pgconn.PgError, err error) error {
-	ce := &ConstraintError{Table: pgErr.TableName, Constraint: pgErr.ConstraintName, Err: err}
+	ce := &errs.ConstraintError{Table: pgErr.TableName, Constraint: pgErr.ConstraintName, Err: err}
 	if m := pgKey.FindStringSubmatch(pgErr.Detail); m != nil {
 		ce.Field = m[1]
 	}
 	switch pgErr.Code {
 	case pgerrcode.UniqueViolation:
-		ce.Kind = ErrConflict
+		ce.Kind = errs.ErrConflict
 	case pgerrcode.ForeignKeyViolation:
-		ce.Kind = ErrInvalidReference
+		ce.Kind = errs.ErrInvalidReference
 	case pgerrcode.CheckViolation:
-		ce.Kind = ErrInvalidInput
+		ce.Kind = errs.ErrInvalidInput
 		ce.Field = fieldOfCheck(pgErr.TableName, pgErr.ConstraintName)
 	case pgerrcode.NotNullViolation:
-		ce.Kind, ce.Field = ErrInvalidInput, pgErr.ColumnName
+		ce.Kind, ce.Field = errs.ErrInvalidInput, pgErr.ColumnName
 	case pgerrcode.StringDataRightTruncationDataException, pgerrcode.NumericValueOutOfRange,
 		pgerrcode.InvalidTextRepresentation, pgerrcode.InvalidDatetimeFormat, pgerrcode.DatetimeFieldOverflow,
 		pgerrcode.CharacterNotInRepertoire, pgerrcode.UntranslatableCharacter:
-		ce.Kind = ErrInvalidInput
+		ce.Kind = errs.ErrInvalidInput
 	default:
 		return err
 	}
@@ -123,7 +68,7 @@ func translatePostgres(pgErr *pgconn.PgError, err error) error {
 }
 
 func translateSQLite(liteErr *sqlite.Error, err error) error {
-	ce := &ConstraintError{Err: err}
+	ce := &errs.ConstraintError{Err: err}
 	// Messages look like "UNIQUE constraint failed: users.username (2067)";
 	// cut the trailing code.
 	msg := liteErr.Error()
@@ -136,15 +81,15 @@ func translateSQLite(liteErr *sqlite.Error, err error) error {
 	}
 	switch liteErr.Code() {
 	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-		ce.Kind = ErrConflict
+		ce.Kind = errs.ErrConflict
 		ce.Table, ce.Field = splitColumns(subject)
 	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-		ce.Kind = ErrInvalidReference
+		ce.Kind = errs.ErrInvalidReference
 	case sqlite3.SQLITE_CONSTRAINT_CHECK:
-		ce.Kind, ce.Constraint = ErrInvalidInput, subject
+		ce.Kind, ce.Constraint = errs.ErrInvalidInput, subject
 		ce.Table, ce.Field = tableOfCheck(subject)
 	case sqlite3.SQLITE_CONSTRAINT_NOTNULL:
-		ce.Kind = ErrInvalidInput
+		ce.Kind = errs.ErrInvalidInput
 		ce.Table, ce.Field = splitColumns(subject)
 	default:
 		return err

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"socialpredict/dal"
+	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
 )
@@ -31,13 +32,13 @@ func wantErr(t testing.TB, what string, err, want error) {
 }
 
 // wantConstraint fails t unless err matches kind and is a
-// *repository.ConstraintError naming field.
+// *errs.ConstraintError naming field.
 func wantConstraint(t testing.TB, what string, err, kind error, field string) {
 	t.Helper()
 	wantErr(t, what, err, kind)
-	var ce *repository.ConstraintError
+	var ce *errs.ConstraintError
 	if !errors.As(err, &ce) {
-		t.Fatalf("%s: error %v (%T) is not a *repository.ConstraintError", what, err, err)
+		t.Fatalf("%s: error %v (%T) is not a *errs.ConstraintError", what, err, err)
 	}
 	if ce.Field != field {
 		t.Errorf("%s: ConstraintError.Field = %q, want %q", what, ce.Field, field)

@@ -5,6 +5,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"socialpredict/errs"
 	"socialpredict/models"
 )
 
@@ -13,12 +14,12 @@ import (
 // where SQLite fails on them ("LIKE or GLOB pattern too complex").
 const maxFilterText = 200
 
-// invalidField returns ErrInvalidInput naming field and the problem.
+// invalidField returns errs.ErrInvalidInput naming field and the problem.
 func invalidField(field, problem string) error {
-	return fmt.Errorf("%w: %s: %s", ErrInvalidInput, field, problem)
+	return fmt.Errorf("%w: %s: %s", errs.ErrInvalidInput, field, problem)
 }
 
-// checkFilterText returns ErrInvalidInput naming field when s is not text
+// checkFilterText returns errs.ErrInvalidInput naming field when s is not text
 // both engines store (see models.TextProblem) or is longer than
 // maxFilterText.
 func checkFilterText(field, s string) error {
@@ -31,7 +32,7 @@ func checkFilterText(field, s string) error {
 	return nil
 }
 
-// checkTimeRange returns ErrInvalidInput naming the bound (field_after or
+// checkTimeRange returns errs.ErrInvalidInput naming the bound (field_after or
 // field_before) outside models.MinTime..models.MaxTime; nil bounds are not
 // set.
 func checkTimeRange(field string, after, before *time.Time) error {

@@ -10,6 +10,7 @@ import (
 	"socialpredict/dal"
 	"socialpredict/dal/daltest"
 	"socialpredict/database/dbtest"
+	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
 )
@@ -73,7 +74,7 @@ func TestUnstorableInputRefused(t *testing.T) {
 		}
 		for _, tc := range tests {
 			err := tc.call()
-			if !errors.Is(err, repository.ErrInvalidInput) {
+			if !errors.Is(err, errs.ErrInvalidInput) {
 				t.Errorf("%s: %v, want ErrInvalidInput", tc.name, err)
 				continue
 			}
@@ -109,7 +110,7 @@ func TestPlaceStatementRefusalKeepsTransaction(t *testing.T) {
 		err := d.WithTransaction(ctx, func(tx *dal.DataAccessLayer) error {
 			bad := p
 			bad.Key = "a\x00b" // refused by the server: not valid text
-			if _, err := tx.Bets().PlaceStatement(ctx, bad); !errors.Is(err, repository.ErrInvalidInput) {
+			if _, err := tx.Bets().PlaceStatement(ctx, bad); !errors.Is(err, errs.ErrInvalidInput) {
 				t.Errorf("PlaceStatement with a NUL in the key: %v, want ErrInvalidInput", err)
 			}
 			placed, err := tx.Bets().PlaceStatement(context.Background(), p)

@@ -10,44 +10,44 @@ import (
 // Every repository method takes the context first and joins the transaction
 // the context carries (see database.Transact), so services compose them in
 // one transaction without handing a *gorm.DB around. Errors are the ones of
-// this package (ErrNotFound, ErrConflict, ErrInvalidReference,
-// ErrInvalidInput), the same on PostgreSQL and SQLite.
+// this package (errs.ErrNotFound, errs.ErrConflict, errs.ErrInvalidReference,
+// errs.ErrInvalidInput), the same on PostgreSQL and SQLite.
 
 // UserRepository stores users. Balances change only through the guarded
 // delta updates AddToBalance and AdjustBalances, never through Update.
 type UserRepository interface {
 	// Create inserts user and sets its ID (and timestamps when zero).
-	// ErrConflict names a taken username, display name or email.
+	// errs.ErrConflict names a taken username, display name or email.
 	Create(ctx context.Context, user *models.User) error
-	// GetByID returns the user, or ErrNotFound.
+	// GetByID returns the user, or errs.ErrNotFound.
 	GetByID(ctx context.Context, id int64) (*models.User, error)
-	// GetByUsername returns the user, or ErrNotFound.
+	// GetByUsername returns the user, or errs.ErrNotFound.
 	GetByUsername(ctx context.Context, username string) (*models.User, error)
 	// Update saves the profile fields (display name, email, user type) of
-	// user.ID; ErrNotFound when there is no such user.
+	// user.ID; errs.ErrNotFound when there is no such user.
 	Update(ctx context.Context, user *models.User) error
-	// Delete removes the user and their API keys; ErrNotFound when there is
-	// none, ErrInvalidReference while bets, markets or ledger rows refer to it.
+	// Delete removes the user and their API keys; errs.ErrNotFound when there is
+	// none, errs.ErrInvalidReference while bets, markets or ledger rows refer to it.
 	Delete(ctx context.Context, id int64) error
 	// List returns one page of users. Sorts: created_at (default), username.
 	List(ctx context.Context, filters UserFilters) (Page[*models.User], error)
 	// CreateBatch inserts users in one transaction and sets their IDs: all or
-	// none (ErrConflict for a duplicate anywhere in the batch).
+	// none (errs.ErrConflict for a duplicate anywhere in the batch).
 	CreateBatch(ctx context.Context, users []*models.User) error
 	// AddToBalance adds delta (negative to debit) to a balance unless the
 	// result would be below floor, in one guarded statement, and returns the
-	// new balance. ErrInsufficientCredits when below floor, ErrNotFound when
+	// new balance. errs.ErrInsufficientCredits when below floor, errs.ErrNotFound when
 	// there is no such user.
 	AddToBalance(ctx context.Context, userID, delta, floor int64) (int64, error)
 	// AdjustBalances applies many deltas in one statement (credits such as
-	// payouts; no floor). ErrNotFound when a user does not exist (nothing is
+	// payouts; no floor). errs.ErrNotFound when a user does not exist (nothing is
 	// changed then only inside a transaction).
 	AdjustBalances(ctx context.Context, deltas []BalanceDelta) error
-	// CreateAPIKey stores an API key (its hash); ErrConflict for a hash
-	// already stored, ErrInvalidReference for an unknown user.
+	// CreateAPIKey stores an API key (its hash); errs.ErrConflict for a hash
+	// already stored, errs.ErrInvalidReference for an unknown user.
 	CreateAPIKey(ctx context.Context, key *models.APIKey) error
 	// GetByAPIKeyHash returns the user owning the unrevoked key with this
-	// hash, or ErrNotFound.
+	// hash, or errs.ErrNotFound.
 	GetByAPIKeyHash(ctx context.Context, hash string) (*models.User, error)
 }
 
@@ -59,14 +59,14 @@ type BalanceDelta struct {
 
 // MarketRepository stores markets.
 type MarketRepository interface {
-	// Create inserts market and sets its ID; ErrInvalidReference for an
-	// unknown creator, ErrInvalidInput for a value the schema rejects.
+	// Create inserts market and sets its ID; errs.ErrInvalidReference for an
+	// unknown creator, errs.ErrInvalidInput for a value the schema rejects.
 	Create(ctx context.Context, market *models.Market) error
-	// GetByID returns the market, or ErrNotFound.
+	// GetByID returns the market, or errs.ErrNotFound.
 	GetByID(ctx context.Context, id int64) (*models.Market, error)
 	// GetForUpdate returns the market and, on PostgreSQL, locks its row
 	// until the transaction ends (FOR NO KEY UPDATE); SQLite write
-	// transactions already exclude each other. ErrNotFound when there is none.
+	// transactions already exclude each other. errs.ErrNotFound when there is none.
 	GetForUpdate(ctx context.Context, id int64) (*models.Market, error)
 	// List returns one page of markets. Sorts: created_at (default),
 	// closes_at, volume.
@@ -78,30 +78,30 @@ type MarketRepository interface {
 	// and sets their IDs: all or none.
 	CreateBatch(ctx context.Context, markets []*models.Market) error
 	// Update saves the descriptive fields (title, description, labels,
-	// closing time) of market.ID; ErrNotFound when there is none.
+	// closing time) of market.ID; errs.ErrNotFound when there is none.
 	Update(ctx context.Context, market *models.Market) error
 	// AddBet adds a bet's amount to the market's aggregates and sets its
-	// probability, as a delta update; ErrNotFound when there is none.
+	// probability, as a delta update; errs.ErrNotFound when there is none.
 	AddBet(ctx context.Context, marketID int64, outcome models.Outcome, amount int64, probability float64) error
 	// Resolve marks the market resolved with result, guarded in SQL so that
 	// only the first of concurrent calls succeeds, and returns the market as
 	// it is then (its row stays locked until the transaction ends):
-	// ErrConflict when it is already resolved, ErrNotFound when there is none.
+	// errs.ErrConflict when it is already resolved, errs.ErrNotFound when there is none.
 	Resolve(ctx context.Context, marketID int64, result models.Resolution, at time.Time) (*models.Market, error)
 }
 
 // BetRepository stores bets.
 type BetRepository interface {
-	// Create inserts bet and sets its ID; ErrConflict for a repeated
-	// idempotency key of the same user, ErrInvalidReference for an unknown
+	// Create inserts bet and sets its ID; errs.ErrConflict for a repeated
+	// idempotency key of the same user, errs.ErrInvalidReference for an unknown
 	// user or market.
 	Create(ctx context.Context, bet *models.Bet) error
-	// GetByID returns the bet, or ErrNotFound.
+	// GetByID returns the bet, or errs.ErrNotFound.
 	GetByID(ctx context.Context, id int64) (*models.Bet, error)
 	// LastPlacedAt returns the time of the market's latest bet (the zero
 	// time when it has none), in one index lookup.
 	LastPlacedAt(ctx context.Context, marketID int64) (time.Time, error)
-	// GetByIdempotencyKey returns the user's bet placed with key, or ErrNotFound.
+	// GetByIdempotencyKey returns the user's bet placed with key, or errs.ErrNotFound.
 	GetByIdempotencyKey(ctx context.Context, userID int64, key string) (*models.Bet, error)
 	// ListByMarket returns a page of a market's bets. Sorts: placed_at
 	// (default), amount.
@@ -113,7 +113,7 @@ type BetRepository interface {
 	// Count returns how many bets match filters (paging fields ignored).
 	Count(ctx context.Context, filters BetFilters) (int64, error)
 	// CreateBatch inserts bets in one transaction (COPY on PostgreSQL) and
-	// sets their IDs: all or none (ErrConflict for a duplicate idempotency
+	// sets their IDs: all or none (errs.ErrConflict for a duplicate idempotency
 	// key anywhere in the batch).
 	CreateBatch(ctx context.Context, bets []*models.Bet) error
 	// ScanMarkets streams the bets of the markets in (market_id, placed_at,
@@ -143,7 +143,7 @@ type LedgerRepository interface {
 	// Credit applies many credits of one market to balances and writes their
 	// ledger rows (with the balance after each), in a number of statements
 	// that does not depend on how many credits there are. A user may appear
-	// more than once (a payout and a creator reward). ErrNotFound when a user
+	// more than once (a payout and a creator reward). errs.ErrNotFound when a user
 	// does not exist; call it inside a transaction, so that nothing is
 	// changed then.
 	Credit(ctx context.Context, marketID int64, credits []Credit, at time.Time) error
@@ -161,7 +161,7 @@ type PositionRepository interface {
 	// AddStake adds a bet to the user's position in the market, creating it
 	// on the first bet, in one statement, and returns the position after it.
 	AddStake(ctx context.Context, userID, marketID int64, outcome models.Outcome, amount int64, at time.Time) (*models.Position, error)
-	// Get returns the position, or ErrNotFound when the user has no bet there.
+	// Get returns the position, or errs.ErrNotFound when the user has no bet there.
 	Get(ctx context.Context, userID, marketID int64) (*models.Position, error)
 	// ListByMarket returns a page of a market's positions, by user id.
 	ListByMarket(ctx context.Context, marketID int64, page PageRequest) (Page[*models.Position], error)

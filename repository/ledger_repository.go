@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"socialpredict/database"
+	"socialpredict/errs"
 	"socialpredict/models"
 )
 
@@ -94,7 +95,7 @@ func (r *ledgerRepository) Credit(ctx context.Context, marketID int64, credits [
 		return TranslateError(err)
 	}
 	if inserted != int64(len(credits)) {
-		return fmt.Errorf("%w: %d of %d credited users exist", ErrNotFound, inserted, len(credits))
+		return fmt.Errorf("%w: %d of %d credited users exist", errs.ErrNotFound, inserted, len(credits))
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"socialpredict/dal"
 	"socialpredict/dal/daltest"
 	"socialpredict/database/dbtest"
+	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
 )
@@ -85,13 +86,13 @@ func TestLedgerAppendErrors(t *testing.T) {
 			// columns of a foreign key).
 			field string
 		}{
-			{"second payout", models.LedgerEntry{UserID: u.ID, MarketID: &m.ID, Kind: models.LedgerPayout, Amount: 50}, repository.ErrConflict, "market_id, user_id, kind"},
-			{"unknown user", models.LedgerEntry{UserID: u.ID + 1000, Kind: models.LedgerAdjustment, Amount: 1}, repository.ErrInvalidReference, ""},
-			{"unknown market", models.LedgerEntry{UserID: u.ID, MarketID: &unknown, Kind: models.LedgerRefund, Amount: 1}, repository.ErrInvalidReference, ""},
-			{"unknown bet", models.LedgerEntry{UserID: u.ID, MarketID: &m.ID, BetID: &unknown, Kind: models.LedgerBet, Amount: -1}, repository.ErrInvalidReference, ""},
-			{"unknown kind", models.LedgerEntry{UserID: u.ID, Kind: "GIFT", Amount: 1}, repository.ErrInvalidInput, "kind"},
-			{"zero amount", models.LedgerEntry{UserID: u.ID, Kind: models.LedgerAdjustment}, repository.ErrInvalidInput, "amount"},
-			{"payout without market", models.LedgerEntry{UserID: u.ID, Kind: models.LedgerPayout, Amount: 1}, repository.ErrInvalidInput, "market"},
+			{"second payout", models.LedgerEntry{UserID: u.ID, MarketID: &m.ID, Kind: models.LedgerPayout, Amount: 50}, errs.ErrConflict, "market_id, user_id, kind"},
+			{"unknown user", models.LedgerEntry{UserID: u.ID + 1000, Kind: models.LedgerAdjustment, Amount: 1}, errs.ErrInvalidReference, ""},
+			{"unknown market", models.LedgerEntry{UserID: u.ID, MarketID: &unknown, Kind: models.LedgerRefund, Amount: 1}, errs.ErrInvalidReference, ""},
+			{"unknown bet", models.LedgerEntry{UserID: u.ID, MarketID: &m.ID, BetID: &unknown, Kind: models.LedgerBet, Amount: -1}, errs.ErrInvalidReference, ""},
+			{"unknown kind", models.LedgerEntry{UserID: u.ID, Kind: "GIFT", Amount: 1}, errs.ErrInvalidInput, "kind"},
+			{"zero amount", models.LedgerEntry{UserID: u.ID, Kind: models.LedgerAdjustment}, errs.ErrInvalidInput, "amount"},
+			{"payout without market", models.LedgerEntry{UserID: u.ID, Kind: models.LedgerPayout, Amount: 1}, errs.ErrInvalidInput, "market"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -152,7 +153,7 @@ func TestLedgerListByUser(t *testing.T) {
 		}
 		for _, sort := range []string{"amount", "id", "placed_at"} {
 			_, err := d.Ledger().ListByUser(ctx, u.ID, repository.PageRequest{Sort: sort})
-			wantErr(t, fmt.Sprintf("ListByUser sorted by %q", sort), err, repository.ErrInvalidInput)
+			wantErr(t, fmt.Sprintf("ListByUser sorted by %q", sort), err, errs.ErrInvalidInput)
 		}
 	})
 }
@@ -275,12 +276,12 @@ func TestLedgerCredit(t *testing.T) {
 			credits []repository.Credit
 			kind    error
 		}{
-			{"unknown user", m.ID, []repository.Credit{{UserID: c.ID, Kind: models.LedgerPayout, Amount: 1}, {UserID: c.ID + 1000, Kind: models.LedgerPayout, Amount: 1}}, repository.ErrNotFound},
-			{"second payout", m.ID, []repository.Credit{{UserID: c.ID, Kind: models.LedgerRefund, Amount: 1}, {UserID: a.ID, Kind: models.LedgerPayout, Amount: 1}}, repository.ErrConflict},
-			{"the same payout twice", m.ID, []repository.Credit{{UserID: c.ID, Kind: models.LedgerPayout, Amount: 1}, {UserID: c.ID, Kind: models.LedgerPayout, Amount: 2}}, repository.ErrConflict},
-			{"unknown market", m.ID + 1000, []repository.Credit{{UserID: c.ID, Kind: models.LedgerPayout, Amount: 1}}, repository.ErrInvalidReference},
-			{"zero amount", m.ID, []repository.Credit{{UserID: c.ID, Kind: models.LedgerPayout, Amount: 0}}, repository.ErrInvalidInput},
-			{"unknown kind", m.ID, []repository.Credit{{UserID: c.ID, Kind: "GIFT", Amount: 1}}, repository.ErrInvalidInput},
+			{"unknown user", m.ID, []repository.Credit{{UserID: c.ID, Kind: models.LedgerPayout, Amount: 1}, {UserID: c.ID + 1000, Kind: models.LedgerPayout, Amount: 1}}, errs.ErrNotFound},
+			{"second payout", m.ID, []repository.Credit{{UserID: c.ID, Kind: models.LedgerRefund, Amount: 1}, {UserID: a.ID, Kind: models.LedgerPayout, Amount: 1}}, errs.ErrConflict},
+			{"the same payout twice", m.ID, []repository.Credit{{UserID: c.ID, Kind: models.LedgerPayout, Amount: 1}, {UserID: c.ID, Kind: models.LedgerPayout, Amount: 2}}, errs.ErrConflict},
+			{"unknown market", m.ID + 1000, []repository.Credit{{UserID: c.ID, Kind: models.LedgerPayout, Amount: 1}}, errs.ErrInvalidReference},
+			{"zero amount", m.ID, []repository.Credit{{UserID: c.ID, Kind: models.LedgerPayout, Amount: 0}}, errs.ErrInvalidInput},
+			{"unknown kind", m.ID, []repository.Credit{{UserID: c.ID, Kind: "GIFT", Amount: 1}}, errs.ErrInvalidInput},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -319,9 +320,9 @@ func TestLedgerAppendBatch(t *testing.T) {
 			spoil func(es []*models.LedgerEntry)
 			kind  error
 		}{
-			{"second payout in the batch", func(es []*models.LedgerEntry) { es[size-1].MarketID, es[size-1].Kind = &m.ID, models.LedgerPayout }, repository.ErrConflict},
-			{"unknown user", func(es []*models.LedgerEntry) { es[900].UserID = u.ID + 1000 }, repository.ErrInvalidReference},
-			{"zero amount", func(es []*models.LedgerEntry) { es[600].Amount = 0 }, repository.ErrInvalidInput},
+			{"second payout in the batch", func(es []*models.LedgerEntry) { es[size-1].MarketID, es[size-1].Kind = &m.ID, models.LedgerPayout }, errs.ErrConflict},
+			{"unknown user", func(es []*models.LedgerEntry) { es[900].UserID = u.ID + 1000 }, errs.ErrInvalidReference},
+			{"zero amount", func(es []*models.LedgerEntry) { es[600].Amount = 0 }, errs.ErrInvalidInput},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"socialpredict/database"
+	"socialpredict/errs"
 	"socialpredict/models"
 )
 
@@ -70,14 +71,14 @@ func (r *marketRepository) List(ctx context.Context, f MarketFilters) (Page[*mod
 	case models.MarketOpen, models.MarketClosed, models.MarketResolved:
 		q = q.Where("status = ?", f.Status)
 	default:
-		return Page[*models.Market]{}, fmt.Errorf("%w: status: unknown %q", ErrInvalidInput, f.Status)
+		return Page[*models.Market]{}, fmt.Errorf("%w: status: unknown %q", errs.ErrInvalidInput, f.Status)
 	}
 	switch f.Result {
 	case "":
 	case models.ResolutionYes, models.ResolutionNo, models.ResolutionNA:
 		q = q.Where("resolution_result = ?", f.Result)
 	default:
-		return Page[*models.Market]{}, fmt.Errorf("%w: result: unknown %q", ErrInvalidInput, f.Result)
+		return Page[*models.Market]{}, fmt.Errorf("%w: result: unknown %q", errs.ErrInvalidInput, f.Result)
 	}
 	if err := checkFilterText("search", f.Search); err != nil {
 		return Page[*models.Market]{}, err
@@ -107,7 +108,7 @@ func (r *marketRepository) Update(ctx context.Context, m *models.Market) error {
 		return TranslateError(res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return fmt.Errorf("%w: market %d", ErrNotFound, m.ID)
+		return fmt.Errorf("%w: market %d", errs.ErrNotFound, m.ID)
 	}
 	return nil
 }
@@ -119,7 +120,7 @@ func (r *marketRepository) AddBet(ctx context.Context, marketID int64, outcome m
 	case models.OutcomeNo:
 		yes, no = 0, amount
 	default:
-		return fmt.Errorf("%w: outcome: unknown %q", ErrInvalidInput, outcome)
+		return fmt.Errorf("%w: outcome: unknown %q", errs.ErrInvalidInput, outcome)
 	}
 	res := r.conn(ctx).Exec(`UPDATE markets SET yes_stake = yes_stake + ?, no_stake = no_stake + ?, volume = volume + ?,
 		bet_count = bet_count + 1, probability = ?, updated_at = ? WHERE id = ?`,
@@ -128,7 +129,7 @@ func (r *marketRepository) AddBet(ctx context.Context, marketID int64, outcome m
 		return TranslateError(res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return fmt.Errorf("%w: market %d", ErrNotFound, marketID)
+		return fmt.Errorf("%w: market %d", errs.ErrNotFound, marketID)
 	}
 	return nil
 }
@@ -147,7 +148,7 @@ func (r *marketRepository) Resolve(ctx context.Context, marketID int64, result m
 		if _, err := r.GetByID(ctx, marketID); err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%w: market %d is already resolved", ErrConflict, marketID)
+		return nil, fmt.Errorf("%w: market %d is already resolved", errs.ErrConflict, marketID)
 	}
 	return updated[0], nil
 }

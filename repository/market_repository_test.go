@@ -15,6 +15,7 @@ import (
 	"socialpredict/dal"
 	"socialpredict/dal/daltest"
 	"socialpredict/database/dbtest"
+	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
 )
@@ -40,7 +41,7 @@ func TestMarketCreateAndGet(t *testing.T) {
 			t.Errorf("GetByID (-got +want):\n%s", diff)
 		}
 		_, err = d.Markets().GetByID(ctx, m.ID+1000)
-		wantErr(t, "GetByID of an unknown id", err, repository.ErrNotFound)
+		wantErr(t, "GetByID of an unknown id", err, errs.ErrNotFound)
 	})
 }
 
@@ -57,14 +58,14 @@ func TestMarketCreateErrors(t *testing.T) {
 			// columns of a foreign key).
 			field string
 		}{
-			{"unknown creator", func(m *models.Market) { m.CreatorID = creator.ID + 1000 }, repository.ErrInvalidReference, ""},
-			{"taken id", func(m *models.Market) { m.ID = existing.ID }, repository.ErrConflict, "id"},
-			{"empty title", func(m *models.Market) { m.QuestionTitle = "" }, repository.ErrInvalidInput, "question_title"},
-			{"title too long", func(m *models.Market) { m.QuestionTitle = strings.Repeat("q", 161) }, repository.ErrInvalidInput, "question_title"},
-			{"unknown status", func(m *models.Market) { m.Status = "PENDING" }, repository.ErrInvalidInput, "status"},
-			{"probability above 1", func(m *models.Market) { m.Probability = 1.5 }, repository.ErrInvalidInput, "probability"},
-			{"resolved without a result", func(m *models.Market) { m.Status = models.MarketResolved }, repository.ErrInvalidInput, "resolution"},
-			{"volume not the sum of stakes", func(m *models.Market) { m.YesStake, m.Volume = 5, 6 }, repository.ErrInvalidInput, "stakes"},
+			{"unknown creator", func(m *models.Market) { m.CreatorID = creator.ID + 1000 }, errs.ErrInvalidReference, ""},
+			{"taken id", func(m *models.Market) { m.ID = existing.ID }, errs.ErrConflict, "id"},
+			{"empty title", func(m *models.Market) { m.QuestionTitle = "" }, errs.ErrInvalidInput, "question_title"},
+			{"title too long", func(m *models.Market) { m.QuestionTitle = strings.Repeat("q", 161) }, errs.ErrInvalidInput, "question_title"},
+			{"unknown status", func(m *models.Market) { m.Status = "PENDING" }, errs.ErrInvalidInput, "status"},
+			{"probability above 1", func(m *models.Market) { m.Probability = 1.5 }, errs.ErrInvalidInput, "probability"},
+			{"resolved without a result", func(m *models.Market) { m.Status = models.MarketResolved }, errs.ErrInvalidInput, "resolution"},
+			{"volume not the sum of stakes", func(m *models.Market) { m.YesStake, m.Volume = 5, 6 }, errs.ErrInvalidInput, "stakes"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -118,13 +119,13 @@ func TestMarketUpdate(t *testing.T) {
 
 		unknown := want
 		unknown.ID += 1000
-		wantErr(t, "Update of an unknown market", d.Markets().Update(ctx, &unknown), repository.ErrNotFound)
+		wantErr(t, "Update of an unknown market", d.Markets().Update(ctx, &unknown), errs.ErrNotFound)
 		invalid := want
 		invalid.QuestionTitle = ""
-		wantConstraint(t, "Update with an empty title", d.Markets().Update(ctx, &invalid), repository.ErrInvalidInput, "question_title")
+		wantConstraint(t, "Update with an empty title", d.Markets().Update(ctx, &invalid), errs.ErrInvalidInput, "question_title")
 		invalid = want
 		invalid.YesLabel = strings.Repeat("y", 21)
-		wantConstraint(t, "Update with a long label", d.Markets().Update(ctx, &invalid), repository.ErrInvalidInput, "yes_label")
+		wantConstraint(t, "Update with a long label", d.Markets().Update(ctx, &invalid), errs.ErrInvalidInput, "yes_label")
 		after, err := d.Markets().GetByID(ctx, m.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -167,11 +168,11 @@ func TestMarketAddBet(t *testing.T) {
 			t.Errorf("UpdatedAt went back from %v to %v", before.UpdatedAt, got.UpdatedAt)
 		}
 
-		wantErr(t, "AddBet to an unknown market", d.Markets().AddBet(ctx, m.ID+1000, models.OutcomeYes, 1, 0.5), repository.ErrNotFound)
-		wantErr(t, "AddBet with outcome MAYBE", d.Markets().AddBet(ctx, m.ID, "MAYBE", 1, 0.5), repository.ErrInvalidInput)
-		wantErr(t, "AddBet with outcome yes", d.Markets().AddBet(ctx, m.ID, "yes", 1, 0.5), repository.ErrInvalidInput)
-		wantErr(t, "AddBet with probability 1.5", d.Markets().AddBet(ctx, m.ID, models.OutcomeYes, 1, 1.5), repository.ErrInvalidInput)
-		wantErr(t, "AddBet taking the stake below 0", d.Markets().AddBet(ctx, m.ID, models.OutcomeNo, -6, 0.5), repository.ErrInvalidInput)
+		wantErr(t, "AddBet to an unknown market", d.Markets().AddBet(ctx, m.ID+1000, models.OutcomeYes, 1, 0.5), errs.ErrNotFound)
+		wantErr(t, "AddBet with outcome MAYBE", d.Markets().AddBet(ctx, m.ID, "MAYBE", 1, 0.5), errs.ErrInvalidInput)
+		wantErr(t, "AddBet with outcome yes", d.Markets().AddBet(ctx, m.ID, "yes", 1, 0.5), errs.ErrInvalidInput)
+		wantErr(t, "AddBet with probability 1.5", d.Markets().AddBet(ctx, m.ID, models.OutcomeYes, 1, 1.5), errs.ErrInvalidInput)
+		wantErr(t, "AddBet taking the stake below 0", d.Markets().AddBet(ctx, m.ID, models.OutcomeNo, -6, 0.5), errs.ErrInvalidInput)
 		after, err := d.Markets().GetByID(ctx, m.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -216,7 +217,7 @@ func TestMarketResolve(t *testing.T) {
 						got.Status, got.ResolutionResult, got.ResolvedAt, tc.result, at)
 				}
 				again, err := d.Markets().Resolve(ctx, m.ID, models.ResolutionNo, at.Add(time.Hour))
-				wantErr(t, "second Resolve", err, repository.ErrConflict)
+				wantErr(t, "second Resolve", err, errs.ErrConflict)
 				if again != nil {
 					t.Errorf("second Resolve returned %+v with the error", again)
 				}
@@ -231,7 +232,7 @@ func TestMarketResolve(t *testing.T) {
 		}
 		t.Run("unknown market", func(t *testing.T) {
 			m, err := d.Markets().Resolve(ctx, 987654, models.ResolutionYes, daltest.Now)
-			wantErr(t, "Resolve", err, repository.ErrNotFound)
+			wantErr(t, "Resolve", err, errs.ErrNotFound)
 			if m != nil {
 				t.Errorf("Resolve returned %+v with the error", m)
 			}
@@ -239,7 +240,7 @@ func TestMarketResolve(t *testing.T) {
 		t.Run("unknown result", func(t *testing.T) {
 			m := daltest.Market(t, d, creator.ID)
 			_, err := d.Markets().Resolve(ctx, m.ID, "MAYBE", daltest.Now)
-			wantErr(t, "Resolve", err, repository.ErrInvalidInput)
+			wantErr(t, "Resolve", err, errs.ErrInvalidInput)
 			got, err := d.Markets().GetByID(ctx, m.ID)
 			if err != nil {
 				t.Fatal(err)
@@ -259,26 +260,26 @@ func TestMarketResolveConcurrently(t *testing.T) {
 			m := daltest.Market(t, d, creator.ID)
 			results := []models.Resolution{models.ResolutionYes, models.ResolutionNo, models.ResolutionNA}
 			const workers = 8
-			errs := make([]error, workers)
+			errList := make([]error, workers)
 			start := make(chan struct{})
 			var wg sync.WaitGroup
 			for i := range workers {
 				wg.Go(func() {
 					<-start
-					_, errs[i] = d.Markets().Resolve(ctx, m.ID, results[i%len(results)], daltest.Now.Add(time.Duration(i)*time.Second))
+					_, errList[i] = d.Markets().Resolve(ctx, m.ID, results[i%len(results)], daltest.Now.Add(time.Duration(i)*time.Second))
 				})
 			}
 			close(start)
 			wg.Wait()
 			winner := -1
-			for i, err := range errs {
+			for i, err := range errList {
 				switch {
 				case err == nil && winner >= 0:
 					t.Errorf("round %d: workers %d and %d both resolved the market", round, winner, i)
 				case err == nil:
 					winner = i
 				default:
-					wantErr(t, fmt.Sprintf("round %d: worker %d", round, i), err, repository.ErrConflict)
+					wantErr(t, fmt.Sprintf("round %d: worker %d", round, i), err, errs.ErrConflict)
 				}
 			}
 			if winner < 0 {
@@ -394,7 +395,7 @@ func TestMarketListFilters(t *testing.T) {
 		}
 		for _, f := range []repository.MarketFilters{{Status: "open"}, {Status: "DONE"}, {Result: "yes"}, {Result: "MAYBE"}} {
 			_, err := d.Markets().List(ctx, f)
-			wantErr(t, fmt.Sprintf("List(%+v)", f), err, repository.ErrInvalidInput)
+			wantErr(t, fmt.Sprintf("List(%+v)", f), err, errs.ErrInvalidInput)
 		}
 	})
 }
@@ -428,7 +429,7 @@ func TestMarketListSorts(t *testing.T) {
 		}
 		for _, sort := range []string{"probability", "id", "title", "volume DESC", "VOLUME", "closes_at, id"} {
 			_, err := d.Markets().List(ctx, repository.MarketFilters{PageRequest: repository.PageRequest{Sort: sort}})
-			wantErr(t, fmt.Sprintf("List sorted by %q", sort), err, repository.ErrInvalidInput)
+			wantErr(t, fmt.Sprintf("List sorted by %q", sort), err, errs.ErrInvalidInput)
 		}
 	})
 }
@@ -504,9 +505,9 @@ func TestMarketCreateBatch(t *testing.T) {
 			spoil func(ms []*models.Market)
 			kind  error
 		}{
-			{"unknown creator", func(ms []*models.Market) { ms[size-1].CreatorID = creator.ID + 1000 }, repository.ErrInvalidReference},
-			{"invalid status", func(ms []*models.Market) { ms[700].Status = "LIMBO" }, repository.ErrInvalidInput},
-			{"empty title", func(ms []*models.Market) { ms[0].QuestionTitle = "" }, repository.ErrInvalidInput},
+			{"unknown creator", func(ms []*models.Market) { ms[size-1].CreatorID = creator.ID + 1000 }, errs.ErrInvalidReference},
+			{"invalid status", func(ms []*models.Market) { ms[700].Status = "LIMBO" }, errs.ErrInvalidInput},
+			{"empty title", func(ms []*models.Market) { ms[0].QuestionTitle = "" }, errs.ErrInvalidInput},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {

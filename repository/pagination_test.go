@@ -18,6 +18,7 @@ import (
 	"socialpredict/dal"
 	"socialpredict/dal/daltest"
 	"socialpredict/database/dbtest"
+	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
 )
@@ -129,7 +130,7 @@ func TestPageLimits(t *testing.T) {
 				t.Run(fmt.Sprintf("%s limit=%d", l.name, tc.limit), func(t *testing.T) {
 					n, next, err := l.list(ctx, repository.PageRequest{Limit: tc.limit})
 					if tc.wantFail {
-						wantErr(t, "list", err, repository.ErrInvalidInput)
+						wantErr(t, "list", err, errs.ErrInvalidInput)
 						return
 					}
 					if err != nil {
@@ -226,7 +227,7 @@ func TestCursorTampering(t *testing.T) {
 					other := cursors[(i+1)%len(cursors)]
 					for name, bad := range tamperings(cursor, other) {
 						n, _, err := l.list(ctx, repository.PageRequest{Limit: 3, Cursor: bad})
-						if !errors.Is(err, repository.ErrInvalidInput) {
+						if !errors.Is(err, errs.ErrInvalidInput) {
 							accepted = append(accepted, fmt.Sprintf("cursor %q with %s: %d items, error %v", cursor, name, n, err))
 						}
 					}
@@ -346,7 +347,7 @@ func TestCursorReuse(t *testing.T) {
 					}
 					return
 				}
-				if !errors.Is(err, repository.ErrInvalidInput) {
+				if !errors.Is(err, errs.ErrInvalidInput) {
 					t.Errorf("reused cursor: %d items, error %v; want ErrInvalidInput", n, err)
 				}
 			})

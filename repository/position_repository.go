@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"socialpredict/database"
+	"socialpredict/errs"
 	"socialpredict/models"
 )
 
@@ -54,7 +55,7 @@ func (r *positionRepository) AddStake(ctx context.Context, userID, marketID int6
 	case models.OutcomeNo:
 		yes, no = 0, amount
 	default:
-		return nil, fmt.Errorf("%w: outcome: unknown %q", ErrInvalidInput, outcome)
+		return nil, fmt.Errorf("%w: outcome: unknown %q", errs.ErrInvalidInput, outcome)
 	}
 	var p []models.Position
 	err := r.conn(ctx).Raw(`INSERT INTO positions (user_id, market_id, yes_stake, no_stake, bet_count, first_bet_at, updated_at)

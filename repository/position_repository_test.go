@@ -12,6 +12,7 @@ import (
 	"socialpredict/dal"
 	"socialpredict/dal/daltest"
 	"socialpredict/database/dbtest"
+	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
 )
@@ -80,10 +81,10 @@ func TestPositionErrors(t *testing.T) {
 			amount  int64
 			kind    error
 		}{
-			{"unknown market", u.ID, m.ID + 1000, models.OutcomeYes, 1, repository.ErrInvalidReference},
-			{"unknown user", u.ID + 1000, m.ID, models.OutcomeYes, 1, repository.ErrInvalidReference},
-			{"unknown outcome", u.ID, m.ID, "MAYBE", 1, repository.ErrInvalidInput},
-			{"stake below zero", u.ID, m.ID, models.OutcomeYes, -6, repository.ErrInvalidInput},
+			{"unknown market", u.ID, m.ID + 1000, models.OutcomeYes, 1, errs.ErrInvalidReference},
+			{"unknown user", u.ID + 1000, m.ID, models.OutcomeYes, 1, errs.ErrInvalidReference},
+			{"unknown outcome", u.ID, m.ID, "MAYBE", 1, errs.ErrInvalidInput},
+			{"stake below zero", u.ID, m.ID, models.OutcomeYes, -6, errs.ErrInvalidInput},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -104,7 +105,7 @@ func TestPositionErrors(t *testing.T) {
 		other := daltest.User(t, d)
 		for _, k := range [][2]int64{{other.ID, m.ID}, {u.ID, m.ID + 1000}, {other.ID + 1000, m.ID}} {
 			p, err := d.Positions().Get(ctx, k[0], k[1])
-			wantErr(t, fmt.Sprintf("Get(%d, %d)", k[0], k[1]), err, repository.ErrNotFound)
+			wantErr(t, fmt.Sprintf("Get(%d, %d)", k[0], k[1]), err, errs.ErrNotFound)
 			if p != nil {
 				t.Errorf("Get(%d, %d) returned %+v with the error", k[0], k[1], p)
 			}
@@ -194,11 +195,11 @@ func TestPositionLists(t *testing.T) {
 		}
 		for _, sort := range []string{"market_id", "yes_stake", "updated_at"} {
 			_, err := d.Positions().ListByMarket(ctx, markets[0].ID, repository.PageRequest{Sort: sort})
-			wantErr(t, fmt.Sprintf("ListByMarket sorted by %q", sort), err, repository.ErrInvalidInput)
+			wantErr(t, fmt.Sprintf("ListByMarket sorted by %q", sort), err, errs.ErrInvalidInput)
 		}
 		for _, sort := range []string{"user_id", "yes_stake", "updated_at"} {
 			_, err := d.Positions().ListByUser(ctx, users[0].ID, repository.PageRequest{Sort: sort})
-			wantErr(t, fmt.Sprintf("ListByUser sorted by %q", sort), err, repository.ErrInvalidInput)
+			wantErr(t, fmt.Sprintf("ListByUser sorted by %q", sort), err, errs.ErrInvalidInput)
 		}
 	})
 }
@@ -231,9 +232,9 @@ func TestPositionCreateBatch(t *testing.T) {
 				ps[len(ps)-1].UserID = ps[3].UserID
 				ps[len(ps)-1].MarketID = ps[3].MarketID
 			},
-				repository.ErrConflict, "user_id, market_id"},
-			{"unknown market", func(ps []*models.Position) { ps[800].MarketID = markets[1].ID + 1000 }, repository.ErrInvalidReference, ""},
-			{"no bet", func(ps []*models.Position) { ps[10].BetCount = 0 }, repository.ErrInvalidInput, ""},
+				errs.ErrConflict, "user_id, market_id"},
+			{"unknown market", func(ps []*models.Position) { ps[800].MarketID = markets[1].ID + 1000 }, errs.ErrInvalidReference, ""},
+			{"no bet", func(ps []*models.Position) { ps[10].BetCount = 0 }, errs.ErrInvalidInput, ""},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"socialpredict/database"
+	"socialpredict/errs"
 	"socialpredict/models"
 )
 
@@ -65,7 +66,7 @@ func (r *userRepository) Update(ctx context.Context, user *models.User) error {
 		return TranslateError(res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return fmt.Errorf("%w: user %d", ErrNotFound, user.ID)
+		return fmt.Errorf("%w: user %d", errs.ErrNotFound, user.ID)
 	}
 	return nil
 }
@@ -76,7 +77,7 @@ func (r *userRepository) Delete(ctx context.Context, id int64) error {
 		return TranslateError(res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return fmt.Errorf("%w: user %d", ErrNotFound, id)
+		return fmt.Errorf("%w: user %d", errs.ErrNotFound, id)
 	}
 	return nil
 }
@@ -88,7 +89,7 @@ func (r *userRepository) List(ctx context.Context, f UserFilters) (Page[*models.
 	case models.UserTypeAdmin, models.UserTypeRegular:
 		q = q.Where("user_type = ?", f.UserType)
 	default:
-		return Page[*models.User]{}, fmt.Errorf("%w: user type: unknown %q", ErrInvalidInput, f.UserType)
+		return Page[*models.User]{}, fmt.Errorf("%w: user type: unknown %q", errs.ErrInvalidInput, f.UserType)
 	}
 	if err := checkFilterText("username_prefix", f.UsernamePrefix); err != nil {
 		return Page[*models.User]{}, err
@@ -135,7 +136,7 @@ func (r *userRepository) AddToBalance(ctx context.Context, userID, delta, floor 
 		if _, err := r.GetByID(ctx, userID); err != nil {
 			return 0, err
 		}
-		return 0, fmt.Errorf("%w: user %d", ErrInsufficientCredits, userID)
+		return 0, fmt.Errorf("%w: user %d", errs.ErrInsufficientCredits, userID)
 	}
 	return balance[0], nil
 }
@@ -162,7 +163,7 @@ func (r *userRepository) AdjustBalances(ctx context.Context, deltas []BalanceDel
 		return TranslateError(res.Error)
 	}
 	if res.RowsAffected != int64(len(deltas)) {
-		return fmt.Errorf("%w: %d of %d users to adjust exist (or a user is listed twice)", ErrNotFound, res.RowsAffected, len(deltas))
+		return fmt.Errorf("%w: %d of %d users to adjust exist (or a user is listed twice)", errs.ErrNotFound, res.RowsAffected, len(deltas))
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"socialpredict/dal"
 	"socialpredict/dal/daltest"
 	"socialpredict/database/dbtest"
+	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
 )
@@ -62,20 +63,20 @@ func TestUserGetNotFound(t *testing.T) {
 		ctx := t.Context()
 		u := daltest.User(t, d)
 		got, err := d.Users().GetByID(ctx, u.ID+1000)
-		wantErr(t, "GetByID of an unknown id", err, repository.ErrNotFound)
+		wantErr(t, "GetByID of an unknown id", err, errs.ErrNotFound)
 		if got != nil {
 			t.Errorf("GetByID of an unknown id returned %+v with the error", got)
 		}
 		got, err = d.Users().GetByUsername(ctx, "nobody_here")
-		wantErr(t, "GetByUsername of an unknown name", err, repository.ErrNotFound)
+		wantErr(t, "GetByUsername of an unknown name", err, errs.ErrNotFound)
 		if got != nil {
 			t.Errorf("GetByUsername of an unknown name returned %+v with the error", got)
 		}
 		// Usernames match exactly: no pattern, no case folding.
 		_, err = d.Users().GetByUsername(ctx, strings.ToUpper(u.Username))
-		wantErr(t, "GetByUsername in upper case", err, repository.ErrNotFound)
+		wantErr(t, "GetByUsername in upper case", err, errs.ErrNotFound)
 		_, err = d.Users().GetByUsername(ctx, "user_%")
-		wantErr(t, "GetByUsername with a wildcard", err, repository.ErrNotFound)
+		wantErr(t, "GetByUsername with a wildcard", err, errs.ErrNotFound)
 	})
 }
 
@@ -97,7 +98,7 @@ func TestUserCreateConflict(t *testing.T) {
 				u := &models.User{Username: "fresh_name", DisplayName: "Fresh", Email: "fresh@example.com", UserType: models.UserTypeRegular}
 				tc.set(u)
 				err := d.Users().Create(ctx, u)
-				wantConstraint(t, "Create", err, repository.ErrConflict, tc.field)
+				wantConstraint(t, "Create", err, errs.ErrConflict, tc.field)
 			})
 		}
 		if n := countRows(t, d, &models.User{}); n != 1 {
@@ -126,7 +127,7 @@ func TestUserCreateInvalidInput(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				u := &models.User{Username: "alice", DisplayName: "Alice", Email: "alice@example.com", UserType: models.UserTypeRegular}
 				tc.set(u)
-				wantConstraint(t, "Create", d.Users().Create(ctx, u), repository.ErrInvalidInput, tc.field)
+				wantConstraint(t, "Create", d.Users().Create(ctx, u), errs.ErrInvalidInput, tc.field)
 			})
 		}
 		// The boundaries of the username rule are accepted.
@@ -182,11 +183,11 @@ func TestUserUpdate(t *testing.T) {
 			// field is checked for constraint errors.
 			field string
 		}{
-			{"unknown user", func(u *models.User) { u.ID += 1000 }, repository.ErrNotFound, ""},
-			{"display name taken", func(u *models.User) { u.DisplayName = other.DisplayName }, repository.ErrConflict, "display_name"},
-			{"email taken", func(u *models.User) { u.Email = other.Email }, repository.ErrConflict, "email"},
-			{"invalid email", func(u *models.User) { u.Email = "nope" }, repository.ErrInvalidInput, "email"},
-			{"invalid user type", func(u *models.User) { u.UserType = "GUEST" }, repository.ErrInvalidInput, "user_type"},
+			{"unknown user", func(u *models.User) { u.ID += 1000 }, errs.ErrNotFound, ""},
+			{"display name taken", func(u *models.User) { u.DisplayName = other.DisplayName }, errs.ErrConflict, "display_name"},
+			{"email taken", func(u *models.User) { u.Email = other.Email }, errs.ErrConflict, "email"},
+			{"invalid email", func(u *models.User) { u.Email = "nope" }, errs.ErrInvalidInput, "email"},
+			{"invalid user type", func(u *models.User) { u.UserType = "GUEST" }, errs.ErrInvalidInput, "user_type"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -223,14 +224,14 @@ func TestUserDelete(t *testing.T) {
 				t.Fatalf("Delete: %v", err)
 			}
 			_, err := d.Users().GetByID(ctx, u.ID)
-			wantErr(t, "GetByID after Delete", err, repository.ErrNotFound)
+			wantErr(t, "GetByID after Delete", err, errs.ErrNotFound)
 			if n := countRows(t, d, &models.APIKey{}); n != 0 {
 				t.Errorf("API keys after Delete = %d, want 0", n)
 			}
-			wantErr(t, "second Delete", d.Users().Delete(ctx, u.ID), repository.ErrNotFound)
+			wantErr(t, "second Delete", d.Users().Delete(ctx, u.ID), errs.ErrNotFound)
 		})
 		t.Run("unknown user", func(t *testing.T) {
-			wantErr(t, "Delete", d.Users().Delete(ctx, 987654), repository.ErrNotFound)
+			wantErr(t, "Delete", d.Users().Delete(ctx, 987654), errs.ErrNotFound)
 		})
 
 		creator := daltest.User(t, d)
@@ -251,7 +252,7 @@ func TestUserDelete(t *testing.T) {
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				wantErr(t, "Delete", d.Users().Delete(ctx, tc.id), repository.ErrInvalidReference)
+				wantErr(t, "Delete", d.Users().Delete(ctx, tc.id), errs.ErrInvalidReference)
 				if _, err := d.Users().GetByID(ctx, tc.id); err != nil {
 					t.Errorf("GetByID after a refused Delete: %v", err)
 				}
@@ -273,8 +274,8 @@ func TestUserAddToBalance(t *testing.T) {
 		}{
 			{"credit", 20, 120, nil},
 			{"debit to exactly the floor", -170, floor, nil},
-			{"one credit below the floor", -1, floor, repository.ErrInsufficientCredits},
-			{"a large debit", -1_000_000, floor, repository.ErrInsufficientCredits},
+			{"one credit below the floor", -1, floor, errs.ErrInsufficientCredits},
+			{"a large debit", -1_000_000, floor, errs.ErrInsufficientCredits},
 			{"zero at the floor", 0, floor, nil},
 			{"credit from the floor", 1, floor + 1, nil},
 			{"debit back to the floor", -1, floor, nil},
@@ -295,7 +296,7 @@ func TestUserAddToBalance(t *testing.T) {
 		}
 		for _, delta := range []int64{10, -10, -1_000_000} {
 			_, err := d.Users().AddToBalance(ctx, u.ID+1000, delta, floor)
-			wantErr(t, fmt.Sprintf("AddToBalance(%d) of an unknown user", delta), err, repository.ErrNotFound)
+			wantErr(t, fmt.Sprintf("AddToBalance(%d) of an unknown user", delta), err, errs.ErrNotFound)
 		}
 	})
 }
@@ -307,24 +308,24 @@ func TestUserAddToBalanceConcurrently(t *testing.T) {
 		// 16 debits of 10 race for 95 credits above a floor of -5: exactly
 		// 10 succeed, whatever the interleaving.
 		const workers = 16
-		errs := make([]error, workers)
+		results := make([]error, workers)
 		start := make(chan struct{})
 		var wg sync.WaitGroup
 		for i := range workers {
 			wg.Go(func() {
 				<-start
-				_, errs[i] = d.Users().AddToBalance(ctx, u.ID, -10, -5)
+				_, results[i] = d.Users().AddToBalance(ctx, u.ID, -10, -5)
 			})
 		}
 		close(start)
 		wg.Wait()
 		ok := 0
-		for i, err := range errs {
+		for i, err := range results {
 			if err == nil {
 				ok++
 				continue
 			}
-			wantErr(t, fmt.Sprintf("debit %d", i), err, repository.ErrInsufficientCredits)
+			wantErr(t, fmt.Sprintf("debit %d", i), err, errs.ErrInsufficientCredits)
 		}
 		if ok != 10 {
 			t.Errorf("%d debits succeeded, want 10", ok)
@@ -390,7 +391,7 @@ func TestUserAdjustBalances(t *testing.T) {
 				err := d.WithTransaction(ctx, func(tx *dal.DataAccessLayer) error {
 					return tx.Users().AdjustBalances(ctx, tc.deltas)
 				})
-				wantErr(t, "AdjustBalances", err, repository.ErrNotFound)
+				wantErr(t, "AdjustBalances", err, errs.ErrNotFound)
 				if diff := cmp.Diff(balances(), want); diff != "" {
 					t.Errorf("balances after a failed AdjustBalances (-got +want):\n%s", diff)
 				}
@@ -488,7 +489,7 @@ func TestUserListFilters(t *testing.T) {
 		}
 		t.Run("unknown user type", func(t *testing.T) {
 			_, err := d.Users().List(ctx, repository.UserFilters{UserType: "ROOT"})
-			wantErr(t, "List", err, repository.ErrInvalidInput)
+			wantErr(t, "List", err, errs.ErrInvalidInput)
 		})
 	})
 }
@@ -534,7 +535,7 @@ func TestUserListSorts(t *testing.T) {
 		}
 		for _, sort := range []string{"balance", "id", "created_at DESC", "username; DROP TABLE users", "CREATED_AT"} {
 			_, err := d.Users().List(ctx, repository.UserFilters{PageRequest: repository.PageRequest{Sort: sort}})
-			wantErr(t, fmt.Sprintf("List sorted by %q", sort), err, repository.ErrInvalidInput)
+			wantErr(t, fmt.Sprintf("List sorted by %q", sort), err, errs.ErrInvalidInput)
 		}
 	})
 }
@@ -601,7 +602,7 @@ func TestUserAPIKeys(t *testing.T) {
 		}
 		for name, hash := range map[string]string{"revoked key": keyHash(4), "unknown key": keyHash(5), "prefix of a hash": keyHash(1)[:10], "empty": ""} {
 			got, err := d.Users().GetByAPIKeyHash(ctx, hash)
-			wantErr(t, "GetByAPIKeyHash of a "+name, err, repository.ErrNotFound)
+			wantErr(t, "GetByAPIKeyHash of a "+name, err, errs.ErrNotFound)
 			if got != nil {
 				t.Errorf("GetByAPIKeyHash of a %s returned %+v with the error", name, got)
 			}
@@ -613,10 +614,10 @@ func TestUserAPIKeys(t *testing.T) {
 			kind  error
 			field string // checked when not empty
 		}{
-			{"hash taken", models.APIKey{UserID: other.ID, KeyHash: keyHash(1), KeyPrefix: "sp_x"}, repository.ErrConflict, "key_hash"},
-			{"unknown user", models.APIKey{UserID: other.ID + 1000, KeyHash: keyHash(6), KeyPrefix: "sp_x"}, repository.ErrInvalidReference, ""},
-			{"short hash", models.APIKey{UserID: u.ID, KeyHash: "abc", KeyPrefix: "sp_x"}, repository.ErrInvalidInput, "key_hash"},
-			{"empty prefix", models.APIKey{UserID: u.ID, KeyHash: keyHash(7), KeyPrefix: ""}, repository.ErrInvalidInput, "key_prefix"},
+			{"hash taken", models.APIKey{UserID: other.ID, KeyHash: keyHash(1), KeyPrefix: "sp_x"}, errs.ErrConflict, "key_hash"},
+			{"unknown user", models.APIKey{UserID: other.ID + 1000, KeyHash: keyHash(6), KeyPrefix: "sp_x"}, errs.ErrInvalidReference, ""},
+			{"short hash", models.APIKey{UserID: u.ID, KeyHash: "abc", KeyPrefix: "sp_x"}, errs.ErrInvalidInput, "key_hash"},
+			{"empty prefix", models.APIKey{UserID: u.ID, KeyHash: keyHash(7), KeyPrefix: ""}, errs.ErrInvalidInput, "key_prefix"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -636,6 +637,6 @@ func TestUserAPIKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := d.Users().GetByAPIKeyHash(ctx, keyHash(1))
-		wantErr(t, "GetByAPIKeyHash after the user's deletion", err, repository.ErrNotFound)
+		wantErr(t, "GetByAPIKeyHash after the user's deletion", err, errs.ErrNotFound)
 	})
 }

@@ -10,8 +10,8 @@ import (
 	"unicode/utf8"
 
 	"socialpredict/database"
+	"socialpredict/errs"
 	"socialpredict/models"
-	"socialpredict/repository"
 	"socialpredict/service/wpam"
 )
 
@@ -34,9 +34,9 @@ const maxIdempotencyKey = 100
 // A non-empty idempotencyKey makes the call idempotent per user: a repeated
 // key returns the bet first placed with it and charges nothing.
 //
-// Errors: *InputError (matching repository.ErrInvalidInput) for a bad
-// outcome, amount or key; repository.ErrNotFound for an unknown user or
-// market; ErrMarketClosed; repository.ErrInsufficientCredits. Nothing is
+// Errors: *errs.InputError (matching errs.ErrInvalidInput) for a bad
+// outcome, amount or key; errs.ErrNotFound for an unknown user or
+// market; errs.ErrMarketClosed; errs.ErrInsufficientCredits. Nothing is
 // written when it fails. On PostgreSQL the whole bet is one statement.
 func (s *BetService) PlaceBet(ctx context.Context, userID, marketID int64, outcome models.Outcome, amount int64, idempotencyKey string) (*models.Bet, error) {
 	if outcome != models.OutcomeYes && outcome != models.OutcomeNo {
@@ -101,7 +101,7 @@ func (s *BetService) placeInTransaction(ctx context.Context, r betRequest) (*mod
 				placed = b
 				return nil
 			}
-			if !errors.Is(err, repository.ErrNotFound) {
+			if !errors.Is(err, errs.ErrNotFound) {
 				return err
 			}
 		}
@@ -114,7 +114,7 @@ func (s *BetService) placeInTransaction(ctx context.Context, r betRequest) (*mod
 			return err
 		}
 		fee := s.econ.BuySharesFee
-		if _, err := s.dal.Positions().Get(ctx, r.userID, r.marketID); errors.Is(err, repository.ErrNotFound) {
+		if _, err := s.dal.Positions().Get(ctx, r.userID, r.marketID); errors.Is(err, errs.ErrNotFound) {
 			fee += s.econ.InitialBetFee
 		} else if err != nil {
 			return err
@@ -175,19 +175,19 @@ func betLedger(b *models.Bet, balance int64) []*models.LedgerEntry {
 	return rows
 }
 
-// openForBets returns ErrMarketClosed unless m takes bets at now.
+// openForBets returns errs.ErrMarketClosed unless m takes bets at now.
 func openForBets(m *models.Market, now time.Time) error {
 	switch {
 	case m.Status != models.MarketOpen:
-		return fmt.Errorf("%w: market %d is %s", ErrMarketClosed, m.ID, strings.ToLower(string(m.Status)))
+		return fmt.Errorf("%w: market %d is %s", errs.ErrMarketClosed, m.ID, strings.ToLower(string(m.Status)))
 	case !now.Before(m.ClosesAt):
-		return fmt.Errorf("%w: market %d closed at %s", ErrMarketClosed, m.ID, m.ClosesAt.UTC().Format(time.RFC3339))
+		return fmt.Errorf("%w: market %d closed at %s", errs.ErrMarketClosed, m.ID, m.ClosesAt.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
 
 // ParseAmount reads a bet amount as people and JSON write it: a whole
-// number of credits. "1.5", "-3", "1e3" and "" are *InputError naming field.
+// number of credits. "1.5", "-3", "1e3" and "" are *errs.InputError naming field.
 func ParseAmount(field, s string) (int64, error) {
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"socialpredict/errs"
 	"socialpredict/models"
-	"socialpredict/repository"
 	"socialpredict/service"
 )
 
@@ -85,14 +85,14 @@ func TestPlaceBetRejections(t *testing.T) {
 			wantErr   error
 			wantField string
 		}{
-			{"unknown user", 9999, m.ID, models.OutcomeYes, 10, repository.ErrNotFound, ""},
-			{"unknown market", bettor.ID, 9999, models.OutcomeYes, 10, repository.ErrNotFound, ""},
-			{"market closed by time", bettor.ID, closed.ID, models.OutcomeYes, 10, service.ErrMarketClosed, ""},
-			{"market resolved", bettor.ID, resolved.ID, models.OutcomeYes, 10, service.ErrMarketClosed, ""},
-			{"amount below minimum", bettor.ID, m.ID, models.OutcomeYes, 0, repository.ErrInvalidInput, "amount"},
-			{"negative amount", bettor.ID, m.ID, models.OutcomeNo, -5, repository.ErrInvalidInput, "amount"},
-			{"invalid outcome", bettor.ID, m.ID, "MAYBE", 10, repository.ErrInvalidInput, "outcome"},
-			{"lower-case outcome", bettor.ID, m.ID, "yes", 10, repository.ErrInvalidInput, "outcome"},
+			{"unknown user", 9999, m.ID, models.OutcomeYes, 10, errs.ErrNotFound, ""},
+			{"unknown market", bettor.ID, 9999, models.OutcomeYes, 10, errs.ErrNotFound, ""},
+			{"market closed by time", bettor.ID, closed.ID, models.OutcomeYes, 10, errs.ErrMarketClosed, ""},
+			{"market resolved", bettor.ID, resolved.ID, models.OutcomeYes, 10, errs.ErrMarketClosed, ""},
+			{"amount below minimum", bettor.ID, m.ID, models.OutcomeYes, 0, errs.ErrInvalidInput, "amount"},
+			{"negative amount", bettor.ID, m.ID, models.OutcomeNo, -5, errs.ErrInvalidInput, "amount"},
+			{"invalid outcome", bettor.ID, m.ID, "MAYBE", 10, errs.ErrInvalidInput, "outcome"},
+			{"lower-case outcome", bettor.ID, m.ID, "yes", 10, errs.ErrInvalidInput, "outcome"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -101,7 +101,7 @@ func TestPlaceBetRejections(t *testing.T) {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tt.wantErr)
 				}
-				var ie *service.InputError
+				var ie *errs.InputError
 				if tt.wantField != "" && (!errors.As(err, &ie) || ie.Field != tt.wantField) {
 					t.Errorf("err %v does not name the field %q", err, tt.wantField)
 				}
@@ -115,7 +115,7 @@ func TestPlaceBetRejections(t *testing.T) {
 
 func TestParseAmount(t *testing.T) {
 	for _, in := range []string{"1.5", "-3", "0", "1e3", "", "ten", "9223372036854775808"} {
-		if _, err := service.ParseAmount("amount", in); !errors.Is(err, repository.ErrInvalidInput) {
+		if _, err := service.ParseAmount("amount", in); !errors.Is(err, errs.ErrInvalidInput) {
 			t.Errorf("ParseAmount(%q) err = %v, want ErrInvalidInput", in, err)
 		}
 	}
@@ -139,10 +139,10 @@ func TestDebtFloorBoundary(t *testing.T) {
 			t.Errorf("balance %d fee %d, want -500 and 1", got.Balance, b.Fee)
 		}
 		before := e.state(t)
-		if _, err := e.Bets.PlaceBet(ctx, other.ID, m.ID, models.OutcomeNo, 500, ""); !errors.Is(err, repository.ErrInsufficientCredits) {
+		if _, err := e.Bets.PlaceBet(ctx, other.ID, m.ID, models.OutcomeNo, 500, ""); !errors.Is(err, errs.ErrInsufficientCredits) {
 			t.Fatalf("bet one credit past the floor: err = %v, want ErrInsufficientCredits", err)
 		}
-		if _, err := e.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeNo, 1, ""); !errors.Is(err, repository.ErrInsufficientCredits) {
+		if _, err := e.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeNo, 1, ""); !errors.Is(err, errs.ErrInsufficientCredits) {
 			t.Fatalf("any bet at the floor: err = %v, want ErrInsufficientCredits", err)
 		}
 		if diff := cmp.Diff(e.state(t), before); diff != "" {

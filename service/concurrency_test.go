@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"socialpredict/errs"
 	"socialpredict/models"
-	"socialpredict/repository"
 	"socialpredict/service"
 )
 
@@ -55,7 +55,7 @@ func TestConcurrentBets(t *testing.T) {
 					switch {
 					case err == nil:
 						placed = append(placed, b.ID)
-					case errors.Is(err, repository.ErrInsufficientCredits):
+					case errors.Is(err, errs.ErrInsufficientCredits):
 						rejected++
 					default:
 						t.Errorf("PlaceBet: %v", err)
@@ -97,24 +97,24 @@ func TestConcurrentResolvePaysOnce(t *testing.T) {
 			}
 		}
 		const resolvers = 6
-		errs := make(chan error, resolvers)
+		results := make(chan error, resolvers)
 		var wg sync.WaitGroup
 		for range resolvers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				_, err := e.Markets.Resolve(ctx, creator.ID, m.ID, models.ResolutionYes)
-				errs <- err
+				results <- err
 			}()
 		}
 		wg.Wait()
-		close(errs)
+		close(results)
 		ok := 0
-		for err := range errs {
+		for err := range results {
 			switch {
 			case err == nil:
 				ok++
-			case !errors.Is(err, service.ErrAlreadyResolved):
+			case !errors.Is(err, errs.ErrAlreadyResolved):
 				t.Errorf("resolve: %v", err)
 			}
 		}
@@ -160,7 +160,7 @@ func TestBetsRacingResolve(t *testing.T) {
 					case err == nil:
 						placed++
 						placedVolume += b.Amount
-					case errors.Is(err, service.ErrMarketClosed):
+					case errors.Is(err, errs.ErrMarketClosed):
 						rejected++
 					default:
 						t.Errorf("PlaceBet: %v", err)
@@ -259,7 +259,7 @@ func TestInteractiveBetsRacingResolve(t *testing.T) {
 						mu.Lock()
 						volume += b.Amount
 						mu.Unlock()
-					case !errors.Is(err, service.ErrMarketClosed):
+					case !errors.Is(err, errs.ErrMarketClosed):
 						t.Errorf("PlaceBet: %v", err)
 					}
 				}

@@ -1,46 +1,17 @@
 package service
 
 import (
-	"errors"
-	"fmt"
-
+	"socialpredict/errs"
 	"socialpredict/models"
-	"socialpredict/repository"
 )
 
-// The service errors; match them with errors.Is. The repository's
-// ErrNotFound, ErrConflict, ErrInvalidInput and ErrInsufficientCredits are
-// returned as they are.
-var (
-	// ErrMarketClosed: the market no longer takes bets (its closing time has
-	// passed, or it is closed or resolved).
-	ErrMarketClosed = errors.New("market is closed")
-	// ErrAlreadyResolved: the market was resolved before; nothing was paid.
-	ErrAlreadyResolved = errors.New("market is already resolved")
-	// ErrForbidden: the user may not do this (only a market's creator or an
-	// admin resolves it).
-	ErrForbidden = errors.New("forbidden")
-	// ErrUnauthenticated: the API key is unknown or revoked.
-	ErrUnauthenticated = errors.New("unauthenticated")
-)
+// The services return the errors of package errs: ErrMarketClosed,
+// ErrAlreadyResolved, ErrForbidden and ErrUnauthenticated of their own, the
+// repository's as they are, and *errs.InputError (ErrInvalidInput) naming
+// the field of bad input, checked before anything reaches the database.
 
-// InputError is invalid input, naming the field and the problem. It matches
-// repository.ErrInvalidInput.
-type InputError struct {
-	Field   string
-	Problem string
-}
-
-// Error returns "invalid input: field: problem".
-func (e *InputError) Error() string {
-	return fmt.Sprintf("%v: %s: %s", repository.ErrInvalidInput, e.Field, e.Problem)
-}
-
-// Is reports whether target is repository.ErrInvalidInput.
-func (e *InputError) Is(target error) bool { return target == repository.ErrInvalidInput }
-
-// checkText returns an *InputError naming field when s cannot be stored as
-// text (see models.TextProblem).
+// checkText returns an *errs.InputError naming field when s cannot be
+// stored as text (see models.TextProblem).
 func checkText(field, s string) error {
 	if p := models.TextProblem(s); p != "" {
 		return invalid(field, "%s", p)
@@ -48,6 +19,5 @@ func checkText(field, s string) error {
 	return nil
 }
 
-func invalid(field, format string, args ...any) error {
-	return &InputError{Field: field, Problem: fmt.Sprintf(format, args...)}
-}
+// invalid is errs.Invalid.
+var invalid = errs.Invalid

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
 	"socialpredict/service/wpam"
@@ -60,9 +61,9 @@ func (s *MarketService) validate(n *NewMarket, now time.Time) error {
 
 // Create creates a market for creatorID: the creation cost is debited
 // (guarded by the debt limit), the market inserted and the ledger written,
-// in one transaction. Errors: *InputError for a bad field;
-// repository.ErrNotFound for an unknown creator;
-// repository.ErrInsufficientCredits.
+// in one transaction. Errors: *errs.InputError for a bad field;
+// errs.ErrNotFound for an unknown creator;
+// errs.ErrInsufficientCredits.
 func (s *MarketService) Create(ctx context.Context, creatorID int64, n NewMarket) (*models.Market, error) {
 	now := s.clock()
 	if err := s.validate(&n, now); err != nil {
@@ -92,7 +93,7 @@ func (s *MarketService) Create(ctx context.Context, creatorID int64, n NewMarket
 }
 
 // Get returns the market with its current probability, volume and bet
-// count, or repository.ErrNotFound.
+// count, or errs.ErrNotFound.
 func (s *MarketService) Get(ctx context.Context, id int64) (*models.Market, error) {
 	return s.dal.Markets().GetByID(ctx, id)
 }
@@ -104,8 +105,8 @@ func (s *MarketService) List(ctx context.Context, f repository.MarketFilters) (r
 
 // errAlreadyResolved converts the repository's conflict of a second resolve.
 func errAlreadyResolved(err error, marketID int64) error {
-	if errors.Is(err, repository.ErrConflict) {
-		return fmt.Errorf("%w: market %d", ErrAlreadyResolved, marketID)
+	if errors.Is(err, errs.ErrConflict) {
+		return fmt.Errorf("%w: market %d", errs.ErrAlreadyResolved, marketID)
 	}
 	return err
 }

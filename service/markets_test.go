@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"socialpredict/errs"
 	"socialpredict/models"
-	"socialpredict/repository"
 	"socialpredict/service"
 )
 
@@ -42,7 +42,7 @@ func TestCreateMarket(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				before := e.state(t)
 				_, err := e.Markets.Create(ctx, creator.ID, tt.in)
-				var ie *service.InputError
+				var ie *errs.InputError
 				if !errors.As(err, &ie) || ie.Field != tt.field {
 					t.Fatalf("err = %v, want an InputError for %s", err, tt.field)
 				}
@@ -57,10 +57,10 @@ func TestCreateMarket(t *testing.T) {
 				t.Fatalf("market %d: %v", i+2, err)
 			}
 		}
-		if _, err := e.Markets.Create(ctx, creator.ID, service.NewMarket{QuestionTitle: "Q", ClosesAt: now.Add(2 * time.Hour)}); !errors.Is(err, repository.ErrInsufficientCredits) {
+		if _, err := e.Markets.Create(ctx, creator.ID, service.NewMarket{QuestionTitle: "Q", ClosesAt: now.Add(2 * time.Hour)}); !errors.Is(err, errs.ErrInsufficientCredits) {
 			t.Errorf("market past the floor: err = %v, want ErrInsufficientCredits", err)
 		}
-		if _, err := e.Markets.Create(ctx, 9999, service.NewMarket{QuestionTitle: "Q", ClosesAt: now.Add(2 * time.Hour)}); !errors.Is(err, repository.ErrNotFound) {
+		if _, err := e.Markets.Create(ctx, 9999, service.NewMarket{QuestionTitle: "Q", ClosesAt: now.Add(2 * time.Hour)}); !errors.Is(err, errs.ErrNotFound) {
 			t.Errorf("unknown creator: err = %v, want ErrNotFound", err)
 		}
 	})
@@ -83,10 +83,10 @@ func TestResolve(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := e.Markets.Resolve(ctx, other.ID, m.ID, models.ResolutionYes); !errors.Is(err, service.ErrForbidden) {
+		if _, err := e.Markets.Resolve(ctx, other.ID, m.ID, models.ResolutionYes); !errors.Is(err, errs.ErrForbidden) {
 			t.Errorf("resolve by a bettor: err = %v, want ErrForbidden", err)
 		}
-		if _, err := e.Markets.Resolve(ctx, creator.ID, m.ID, "MAYBE"); !errors.Is(err, repository.ErrInvalidInput) {
+		if _, err := e.Markets.Resolve(ctx, creator.ID, m.ID, "MAYBE"); !errors.Is(err, errs.ErrInvalidInput) {
 			t.Errorf("unknown result: err = %v, want ErrInvalidInput", err)
 		}
 		res, err := e.Markets.Resolve(ctx, admin.ID, m.ID, models.ResolutionNo)
@@ -96,7 +96,7 @@ func TestResolve(t *testing.T) {
 		if res.Paid != 35 || res.CreatorReward != 2 {
 			t.Errorf("paid %d reward %d, want the volume 35 and 2 bettors × 1", res.Paid, res.CreatorReward)
 		}
-		if _, err := e.Markets.Resolve(ctx, creator.ID, m.ID, models.ResolutionYes); !errors.Is(err, service.ErrAlreadyResolved) {
+		if _, err := e.Markets.Resolve(ctx, creator.ID, m.ID, models.ResolutionYes); !errors.Is(err, errs.ErrAlreadyResolved) {
 			t.Errorf("second resolve: err = %v, want ErrAlreadyResolved", err)
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
 )
@@ -36,7 +37,7 @@ func (s *BetService) placeOneStatement(ctx context.Context, r betRequest) (*mode
 		m := &models.Market{ID: r.marketID, Status: res.Status, ClosesAt: res.ClosesAt}
 		return nil, openForBets(m, res.PlacedAt)
 	default:
-		return nil, fmt.Errorf("%w: user %d", repository.ErrInsufficientCredits, r.userID)
+		return nil, fmt.Errorf("%w: user %d", errs.ErrInsufficientCredits, r.userID)
 	}
 }
 
@@ -44,7 +45,7 @@ func (s *BetService) placeOneStatement(ctx context.Context, r betRequest) (*mode
 // idempotency key placed, when err is the conflict its insert caused; err
 // otherwise.
 func (s *BetService) afterConflict(ctx context.Context, r betRequest, err error) (*models.Bet, error) {
-	if errors.Is(err, repository.ErrConflict) && r.key != "" {
+	if errors.Is(err, errs.ErrConflict) && r.key != "" {
 		if b, getErr := s.dal.Bets().GetByIdempotencyKey(ctx, r.userID, r.key); getErr == nil {
 			return b, nil
 		}

@@ -33,7 +33,7 @@ type Position struct {
 
 // MarketPositions returns every bettor's position in a market, ordered by
 // first bet, with two queries (the market, and its bets streamed once)
-// whatever the number of bets or users. repository.ErrNotFound for an
+// whatever the number of bets or users. errs.ErrNotFound for an
 // unknown market.
 func (s *PositionService) MarketPositions(ctx context.Context, marketID int64) ([]Position, error) {
 	m, err := s.dal.Markets().GetByID(ctx, marketID)
@@ -49,7 +49,7 @@ func (s *PositionService) MarketPositions(ctx context.Context, marketID int64) (
 
 // Portfolio returns a user's positions in every market they bet on, with
 // three queries (the user's markets, their bets streamed once, and the
-// user) whatever the number of markets or bets. repository.ErrNotFound for
+// user) whatever the number of markets or bets. errs.ErrNotFound for
 // an unknown user.
 func (s *PositionService) Portfolio(ctx context.Context, userID int64) ([]Position, error) {
 	if _, err := s.dal.Users().GetByID(ctx, userID); err != nil {

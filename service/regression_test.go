@@ -14,6 +14,7 @@ import (
 
 	"socialpredict/dal"
 	"socialpredict/database/dbtest"
+	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
 	"socialpredict/service"
@@ -105,11 +106,11 @@ func TestRejectedBetLeavesCallerTransactionUsable(t *testing.T) {
 			key     string
 			wantErr error
 		}{
-			{"overflowing amount", bettor.ID, math.MaxInt64, "", repository.ErrInvalidInput},
-			{"NUL in the idempotency key", bettor.ID, 10, "a\x00b", repository.ErrInvalidInput},
-			{"invalid UTF-8 key", bettor.ID, 10, "a\xffb", repository.ErrInvalidInput},
-			{"insufficient credits", bettor.ID, 1_000_000, "", repository.ErrInsufficientCredits},
-			{"unknown user", 1 << 40, 10, "", repository.ErrNotFound},
+			{"overflowing amount", bettor.ID, math.MaxInt64, "", errs.ErrInvalidInput},
+			{"NUL in the idempotency key", bettor.ID, 10, "a\x00b", errs.ErrInvalidInput},
+			{"invalid UTF-8 key", bettor.ID, 10, "a\xffb", errs.ErrInvalidInput},
+			{"insufficient credits", bettor.ID, 1_000_000, "", errs.ErrInsufficientCredits},
+			{"unknown user", 1 << 40, 10, "", errs.ErrNotFound},
 		}
 		for path, svc := range betPaths(e.dal) {
 			for _, tc := range tests {
@@ -248,7 +249,7 @@ func TestUnstorableTextRefused(t *testing.T) {
 		}
 		for _, tc := range tests {
 			err := tc.call()
-			var ie *service.InputError
+			var ie *errs.InputError
 			if !errors.As(err, &ie) || ie.Field != tc.field {
 				t.Errorf("%s: %v, want an InputError naming %s", tc.name, err, tc.field)
 			}
@@ -305,7 +306,7 @@ func TestBetOnLostConnectionIsUnavailable(t *testing.T) {
 		}
 		admin.Close(ctx)
 		_, err = svc.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeYes, 5, "")
-		if !errors.Is(err, repository.ErrUnavailable) {
+		if !errors.Is(err, errs.ErrUnavailable) {
 			t.Errorf("%s: bet on a terminated connection: %v, want ErrUnavailable", path, err)
 		}
 		if _, err := svc.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeYes, 5, ""); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
 	"socialpredict/service/dbpm"
@@ -23,7 +24,7 @@ type Resolution struct {
 // must be its creator or an admin, and pays out, in one transaction:
 //
 //   - the status change is guarded in SQL, so a second or concurrent resolve
-//     gets ErrAlreadyResolved and pays nothing;
+//     gets errs.ErrAlreadyResolved and pays nothing;
 //   - the market's bets are read once, in (placed_at, id) order;
 //   - YES/NO pay each bettor their DBPM value (PAYOUT), N/A refunds each
 //     bettor's stakes (REFUND; fees are not refunded); the creator receives
@@ -31,8 +32,8 @@ type Resolution struct {
 //   - balances and ledger are written by bulk statements: the number of
 //     statements does not depend on the number of bets or users.
 //
-// Errors: *InputError for an unknown result; repository.ErrNotFound for an
-// unknown actor or market; ErrForbidden; ErrAlreadyResolved.
+// Errors: *errs.InputError for an unknown result; errs.ErrNotFound for an
+// unknown actor or market; errs.ErrForbidden; errs.ErrAlreadyResolved.
 func (s *MarketService) Resolve(ctx context.Context, actorID, marketID int64, result models.Resolution) (*Resolution, error) {
 	switch result {
 	case models.ResolutionYes, models.ResolutionNo, models.ResolutionNA:
@@ -52,7 +53,7 @@ func (s *MarketService) Resolve(ctx context.Context, actorID, marketID int64, re
 			return err
 		}
 		if m.CreatorID != actor.ID && actor.UserType != models.UserTypeAdmin {
-			return fmt.Errorf("%w: only the creator of market %d or an admin may resolve it", ErrForbidden, marketID)
+			return fmt.Errorf("%w: only the creator of market %d or an admin may resolve it", errs.ErrForbidden, marketID)
 		}
 		// The resolution's time follows the lock order, as a bet's does:
 		// never before the market's latest bet.

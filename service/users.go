@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"unicode/utf8"
 
+	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
 )
@@ -59,8 +60,8 @@ const apiKeyPrefix = "sp_"
 
 // Create creates a user with the configured initial balance and an API key,
 // in one transaction, and returns the user and the key. The key is shown
-// only here: only its SHA-256 hash is stored. Errors: *InputError for a bad
-// field; repository.ErrConflict naming a taken username, display name or
+// only here: only its SHA-256 hash is stored. Errors: *errs.InputError for a bad
+// field; errs.ErrConflict naming a taken username, display name or
 // email.
 func (s *UserService) Create(ctx context.Context, n NewUser) (*models.User, string, error) {
 	if err := n.validate(); err != nil {
@@ -88,7 +89,7 @@ func (s *UserService) Create(ctx context.Context, n NewUser) (*models.User, stri
 	return u, key, nil
 }
 
-// Get returns the user, or repository.ErrNotFound.
+// Get returns the user, or errs.ErrNotFound.
 func (s *UserService) Get(ctx context.Context, id int64) (*models.User, error) {
 	return s.dal.Users().GetByID(ctx, id)
 }
@@ -99,11 +100,11 @@ func (s *UserService) List(ctx context.Context, f repository.UserFilters) (repos
 }
 
 // Authenticate returns the user an API key belongs to, or
-// ErrUnauthenticated for an unknown or revoked key.
+// errs.ErrUnauthenticated for an unknown or revoked key.
 func (s *UserService) Authenticate(ctx context.Context, key string) (*models.User, error) {
 	u, err := s.dal.Users().GetByAPIKeyHash(ctx, hashKey(key))
-	if errors.Is(err, repository.ErrNotFound) {
-		return nil, ErrUnauthenticated
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil, errs.ErrUnauthenticated
 	}
 	return u, err
 }

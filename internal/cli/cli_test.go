@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"socialpredict/database"
 	"socialpredict/database/dbtest"
+	"socialpredict/errs"
 	"socialpredict/internal/cli"
 	"socialpredict/internal/confkit"
 )
@@ -104,7 +104,7 @@ func TestDBPingUnreachable(t *testing.T) {
 	url := "postgres://app:hunter2@127.0.0.1:" + strconv.Itoa(dbtest.ClosedPort(t)) + "/x?sslmode=disable"
 	_, stderr, err := run(t, map[string]string{"DATABASE_URL": url, "SOCIALPREDICT_DATABASE_CONNECT_RETRY_ATTEMPTS": "2",
 		"SOCIALPREDICT_DATABASE_CONNECT_RETRY_INITIAL_BACKOFF": "10ms"}, "db", "ping")
-	if !errors.Is(err, database.ErrUnavailable) {
+	if !errors.Is(err, errs.ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
 	if strings.Contains(err.Error()+stderr, "hunter2") {

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"socialpredict/database/dbtest"
+	"socialpredict/errs"
 	"socialpredict/migration/migrations"
 	"socialpredict/repository"
 )
@@ -74,53 +75,53 @@ func TestConstraintsRejectBadRows(t *testing.T) {
 		wantErr   error
 		wantField string
 	}{
-		{name: "username with capitals", bad: r(user("Carol", "Carol", "c@example.com", "REGULAR")), wantErr: repository.ErrInvalidInput, wantField: "username"},
-		{name: "username too short", bad: r(user("ab", "Ab", "ab@example.com", "REGULAR")), wantErr: repository.ErrInvalidInput, wantField: "username"},
-		{name: "username too long", bad: r(user(strings.Repeat("x", 31), "X", "x@example.com", "REGULAR")), wantErr: repository.ErrInvalidInput, wantField: "username"},
-		{name: "empty display name", bad: r(user("carol", "", "c@example.com", "REGULAR")), wantErr: repository.ErrInvalidInput, wantField: "display_name"},
-		{name: "email without at", bad: r(user("carol", "Carol", "carol.example.com", "REGULAR")), wantErr: repository.ErrInvalidInput, wantField: "email"},
-		{name: "unknown user type", bad: r(user("carol", "Carol", "c@example.com", "ROOT")), wantErr: repository.ErrInvalidInput, wantField: "user_type"},
-		{name: "duplicate username", bad: r(user("alice", "Alice 2", "a2@example.com", "REGULAR")), wantErr: repository.ErrConflict, wantField: "username"},
-		{name: "duplicate display name", bad: r(user("alice2", "Alice", "a2@example.com", "REGULAR")), wantErr: repository.ErrConflict, wantField: "display_name"},
-		{name: "duplicate email", bad: r(user("alice2", "Alice 2", "alice@example.com", "REGULAR")), wantErr: repository.ErrConflict, wantField: "email"},
+		{name: "username with capitals", bad: r(user("Carol", "Carol", "c@example.com", "REGULAR")), wantErr: errs.ErrInvalidInput, wantField: "username"},
+		{name: "username too short", bad: r(user("ab", "Ab", "ab@example.com", "REGULAR")), wantErr: errs.ErrInvalidInput, wantField: "username"},
+		{name: "username too long", bad: r(user(strings.Repeat("x", 31), "X", "x@example.com", "REGULAR")), wantErr: errs.ErrInvalidInput, wantField: "username"},
+		{name: "empty display name", bad: r(user("carol", "", "c@example.com", "REGULAR")), wantErr: errs.ErrInvalidInput, wantField: "display_name"},
+		{name: "email without at", bad: r(user("carol", "Carol", "carol.example.com", "REGULAR")), wantErr: errs.ErrInvalidInput, wantField: "email"},
+		{name: "unknown user type", bad: r(user("carol", "Carol", "c@example.com", "ROOT")), wantErr: errs.ErrInvalidInput, wantField: "user_type"},
+		{name: "duplicate username", bad: r(user("alice", "Alice 2", "a2@example.com", "REGULAR")), wantErr: errs.ErrConflict, wantField: "username"},
+		{name: "duplicate display name", bad: r(user("alice2", "Alice", "a2@example.com", "REGULAR")), wantErr: errs.ErrConflict, wantField: "display_name"},
+		{name: "duplicate email", bad: r(user("alice2", "Alice 2", "alice@example.com", "REGULAR")), wantErr: errs.ErrConflict, wantField: "email"},
 		{name: "null email", bad: row{"INSERT INTO users (username, display_name, email, created_at, updated_at) VALUES ('carol', 'Carol', NULL, ?, ?)", []any{now, now}},
-			wantErr: repository.ErrInvalidInput, wantField: "email"},
+			wantErr: errs.ErrInvalidInput, wantField: "email"},
 
-		{name: "api key hash of wrong length", bad: r(apiKey(1, "abc")), wantErr: repository.ErrInvalidInput, wantField: "key_hash"},
-		{name: "duplicate api key hash", setup: []row{r(apiKey(1, hash))}, bad: r(apiKey(2, hash)), wantErr: repository.ErrConflict, wantField: "key_hash"},
-		{name: "api key of unknown user", bad: r(apiKey(99, hash)), wantErr: repository.ErrInvalidReference},
+		{name: "api key hash of wrong length", bad: r(apiKey(1, "abc")), wantErr: errs.ErrInvalidInput, wantField: "key_hash"},
+		{name: "duplicate api key hash", setup: []row{r(apiKey(1, hash))}, bad: r(apiKey(2, hash)), wantErr: errs.ErrConflict, wantField: "key_hash"},
+		{name: "api key of unknown user", bad: r(apiKey(99, hash)), wantErr: errs.ErrInvalidReference},
 
-		{name: "empty title", bad: r(market(1, "", "", "YES", "OPEN", nil, nil, 0, 0, 0.5)), wantErr: repository.ErrInvalidInput, wantField: "question_title"},
-		{name: "title too long", bad: r(market(1, strings.Repeat("q", 161), "", "YES", "OPEN", nil, nil, 0, 0, 0.5)), wantErr: repository.ErrInvalidInput, wantField: "question_title"},
-		{name: "description too long", bad: r(market(1, "Q", strings.Repeat("d", 2001), "YES", "OPEN", nil, nil, 0, 0, 0.5)), wantErr: repository.ErrInvalidInput, wantField: "description"},
-		{name: "label too long", bad: r(market(1, "Q", "", strings.Repeat("y", 21), "OPEN", nil, nil, 0, 0, 0.5)), wantErr: repository.ErrInvalidInput, wantField: "yes_label"},
-		{name: "unknown status", bad: r(market(1, "Q", "", "YES", "PAUSED", nil, nil, 0, 0, 0.5)), wantErr: repository.ErrInvalidInput, wantField: "status"},
-		{name: "resolved without result", bad: r(market(1, "Q", "", "YES", "RESOLVED", nil, now, 0, 0, 0.5)), wantErr: repository.ErrInvalidInput, wantField: "resolution"},
-		{name: "unknown result", bad: r(market(1, "Q", "", "YES", "RESOLVED", "MAYBE", now, 0, 0, 0.5)), wantErr: repository.ErrInvalidInput, wantField: "resolution"},
-		{name: "open with result", bad: r(market(1, "Q", "", "YES", "OPEN", "YES", nil, 0, 0, 0.5)), wantErr: repository.ErrInvalidInput, wantField: "resolution"},
-		{name: "volume not the sum of stakes", bad: r(market(1, "Q", "", "YES", "OPEN", nil, nil, 5, 7, 0.5)), wantErr: repository.ErrInvalidInput, wantField: "stakes"},
-		{name: "probability above one", bad: r(market(1, "Q", "", "YES", "OPEN", nil, nil, 0, 0, 1.5)), wantErr: repository.ErrInvalidInput, wantField: "probability"},
-		{name: "market of unknown creator", bad: r(market(99, "Q", "", "YES", "OPEN", nil, nil, 0, 0, 0.5)), wantErr: repository.ErrInvalidReference},
+		{name: "empty title", bad: r(market(1, "", "", "YES", "OPEN", nil, nil, 0, 0, 0.5)), wantErr: errs.ErrInvalidInput, wantField: "question_title"},
+		{name: "title too long", bad: r(market(1, strings.Repeat("q", 161), "", "YES", "OPEN", nil, nil, 0, 0, 0.5)), wantErr: errs.ErrInvalidInput, wantField: "question_title"},
+		{name: "description too long", bad: r(market(1, "Q", strings.Repeat("d", 2001), "YES", "OPEN", nil, nil, 0, 0, 0.5)), wantErr: errs.ErrInvalidInput, wantField: "description"},
+		{name: "label too long", bad: r(market(1, "Q", "", strings.Repeat("y", 21), "OPEN", nil, nil, 0, 0, 0.5)), wantErr: errs.ErrInvalidInput, wantField: "yes_label"},
+		{name: "unknown status", bad: r(market(1, "Q", "", "YES", "PAUSED", nil, nil, 0, 0, 0.5)), wantErr: errs.ErrInvalidInput, wantField: "status"},
+		{name: "resolved without result", bad: r(market(1, "Q", "", "YES", "RESOLVED", nil, now, 0, 0, 0.5)), wantErr: errs.ErrInvalidInput, wantField: "resolution"},
+		{name: "unknown result", bad: r(market(1, "Q", "", "YES", "RESOLVED", "MAYBE", now, 0, 0, 0.5)), wantErr: errs.ErrInvalidInput, wantField: "resolution"},
+		{name: "open with result", bad: r(market(1, "Q", "", "YES", "OPEN", "YES", nil, 0, 0, 0.5)), wantErr: errs.ErrInvalidInput, wantField: "resolution"},
+		{name: "volume not the sum of stakes", bad: r(market(1, "Q", "", "YES", "OPEN", nil, nil, 5, 7, 0.5)), wantErr: errs.ErrInvalidInput, wantField: "stakes"},
+		{name: "probability above one", bad: r(market(1, "Q", "", "YES", "OPEN", nil, nil, 0, 0, 1.5)), wantErr: errs.ErrInvalidInput, wantField: "probability"},
+		{name: "market of unknown creator", bad: r(market(99, "Q", "", "YES", "OPEN", nil, nil, 0, 0, 0.5)), wantErr: errs.ErrInvalidReference},
 
-		{name: "unknown outcome", bad: r(bet(1, 1, "MAYBE", 5, 0, 0.5, nil)), wantErr: repository.ErrInvalidInput, wantField: "outcome"},
-		{name: "zero amount", bad: r(bet(1, 1, "YES", 0, 0, 0.5, nil)), wantErr: repository.ErrInvalidInput, wantField: "amount"},
-		{name: "negative amount", bad: r(bet(1, 1, "NO", -5, 0, 0.5, nil)), wantErr: repository.ErrInvalidInput, wantField: "amount"},
-		{name: "negative fee", bad: r(bet(1, 1, "NO", 5, -1, 0.5, nil)), wantErr: repository.ErrInvalidInput, wantField: "fee"},
-		{name: "probability below zero", bad: r(bet(1, 1, "NO", 5, 0, -0.1, nil)), wantErr: repository.ErrInvalidInput, wantField: "probability_after"},
-		{name: "bet on unknown market", bad: r(bet(1, 99, "YES", 5, 0, 0.5, nil)), wantErr: repository.ErrInvalidReference},
-		{name: "bet by unknown user", bad: r(bet(99, 1, "YES", 5, 0, 0.5, nil)), wantErr: repository.ErrInvalidReference},
-		{name: "repeated idempotency key", bad: r(bet(1, 1, "NO", 5, 0, 0.5, "k1")), wantErr: repository.ErrConflict, wantField: "user_id, idempotency_key"},
+		{name: "unknown outcome", bad: r(bet(1, 1, "MAYBE", 5, 0, 0.5, nil)), wantErr: errs.ErrInvalidInput, wantField: "outcome"},
+		{name: "zero amount", bad: r(bet(1, 1, "YES", 0, 0, 0.5, nil)), wantErr: errs.ErrInvalidInput, wantField: "amount"},
+		{name: "negative amount", bad: r(bet(1, 1, "NO", -5, 0, 0.5, nil)), wantErr: errs.ErrInvalidInput, wantField: "amount"},
+		{name: "negative fee", bad: r(bet(1, 1, "NO", 5, -1, 0.5, nil)), wantErr: errs.ErrInvalidInput, wantField: "fee"},
+		{name: "probability below zero", bad: r(bet(1, 1, "NO", 5, 0, -0.1, nil)), wantErr: errs.ErrInvalidInput, wantField: "probability_after"},
+		{name: "bet on unknown market", bad: r(bet(1, 99, "YES", 5, 0, 0.5, nil)), wantErr: errs.ErrInvalidReference},
+		{name: "bet by unknown user", bad: r(bet(99, 1, "YES", 5, 0, 0.5, nil)), wantErr: errs.ErrInvalidReference},
+		{name: "repeated idempotency key", bad: r(bet(1, 1, "NO", 5, 0, 0.5, "k1")), wantErr: errs.ErrConflict, wantField: "user_id, idempotency_key"},
 
 		{name: "second position row", bad: row{"INSERT INTO positions (user_id, market_id, no_stake, bet_count, first_bet_at, updated_at) VALUES (1, 1, 3, 1, ?, ?)", []any{now, now}},
-			wantErr: repository.ErrConflict, wantField: "user_id, market_id"},
+			wantErr: errs.ErrConflict, wantField: "user_id, market_id"},
 		{name: "position without bets", bad: row{"INSERT INTO positions (user_id, market_id, bet_count, first_bet_at, updated_at) VALUES (2, 1, 0, ?, ?)", []any{now, now}},
-			wantErr: repository.ErrInvalidInput, wantField: "stakes"},
+			wantErr: errs.ErrInvalidInput, wantField: "stakes"},
 
-		{name: "unknown ledger kind", bad: r(ledger(1, 1, nil, "GIFT", 5)), wantErr: repository.ErrInvalidInput, wantField: "kind"},
-		{name: "zero ledger amount", bad: r(ledger(1, 1, nil, "BET", 0)), wantErr: repository.ErrInvalidInput, wantField: "amount"},
-		{name: "bet ledger row without market", bad: r(ledger(1, nil, nil, "BET", -5)), wantErr: repository.ErrInvalidInput, wantField: "market"},
-		{name: "ledger row of unknown bet", bad: r(ledger(1, 1, 99, "BET", -5)), wantErr: repository.ErrInvalidReference},
-		{name: "second payout", bad: r(ledger(1, 1, nil, "PAYOUT", 7)), wantErr: repository.ErrConflict, wantField: "market_id, user_id, kind"},
+		{name: "unknown ledger kind", bad: r(ledger(1, 1, nil, "GIFT", 5)), wantErr: errs.ErrInvalidInput, wantField: "kind"},
+		{name: "zero ledger amount", bad: r(ledger(1, 1, nil, "BET", 0)), wantErr: errs.ErrInvalidInput, wantField: "amount"},
+		{name: "bet ledger row without market", bad: r(ledger(1, nil, nil, "BET", -5)), wantErr: errs.ErrInvalidInput, wantField: "market"},
+		{name: "ledger row of unknown bet", bad: r(ledger(1, 1, 99, "BET", -5)), wantErr: errs.ErrInvalidReference},
+		{name: "second payout", bad: r(ledger(1, 1, nil, "PAYOUT", 7)), wantErr: errs.ErrConflict, wantField: "market_id, user_id, kind"},
 	}
 	dbtest.Run(t, schema, func(t *testing.T, tdb *dbtest.TestDB) {
 		fixtures(t, tdb.DB)
@@ -136,7 +137,7 @@ func TestConstraintsRejectBadRows(t *testing.T) {
 					if !errors.Is(err, tt.wantErr) {
 						t.Errorf("err = %v, want %v", err, tt.wantErr)
 					}
-					var ce *repository.ConstraintError
+					var ce *errs.ConstraintError
 					if tt.wantField != "" && (!errors.As(err, &ce) || ce.Field != tt.wantField) {
 						t.Errorf("err %v: field %q, want %q", err, fieldOf(ce), tt.wantField)
 					}
@@ -152,7 +153,7 @@ func TestConstraintsRejectBadRows(t *testing.T) {
 
 var errRollback = errors.New("rollback")
 
-func fieldOf(ce *repository.ConstraintError) string {
+func fieldOf(ce *errs.ConstraintError) string {
 	if ce == nil {
 		return "<none>"
 	}
@@ -194,7 +195,7 @@ func TestConstraintsAcceptGoodRows(t *testing.T) {
 			t.Errorf("delete user with API key: %v", err)
 		}
 		// A user with bets cannot be deleted.
-		if err := repository.TranslateError(tdb.DB.Exec("DELETE FROM users WHERE id = 1").Error); !errors.Is(err, repository.ErrInvalidReference) {
+		if err := repository.TranslateError(tdb.DB.Exec("DELETE FROM users WHERE id = 1").Error); !errors.Is(err, errs.ErrInvalidReference) {
 			t.Errorf("delete user with bets: err = %v, want ErrInvalidReference", err)
 		}
 	})
