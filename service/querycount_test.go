@@ -48,11 +48,9 @@ func (e *env) users(t *testing.T, prefix string, n int) []*models.User {
 // aggregates, so invariants are not checked.
 func runCounted(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Helper()
-	for _, engine := range dbtest.Engines {
-		t.Run(string(engine), func(t *testing.T) {
-			fn(t, newEnv(t, engine, service.DefaultEconomics()))
-		})
-	}
+	dbtest.ForEachEngine(t, func(t *testing.T, engine dbtest.Engine) {
+		fn(t, newEnv(t, engine, service.DefaultEconomics()))
+	})
 }
 
 // statements returns how many statements fn issued, as the query monitor

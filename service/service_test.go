@@ -31,13 +31,12 @@ func run(t *testing.T, fn func(t *testing.T, e *env)) {
 }
 
 func runWith(t *testing.T, econ service.Economics, fn func(t *testing.T, e *env)) {
-	for _, engine := range dbtest.Engines {
-		t.Run(string(engine), func(t *testing.T) {
-			e := newEnv(t, engine, econ)
-			fn(t, e)
-			e.mustCheck(t)
-		})
-	}
+	t.Helper()
+	dbtest.ForEachEngine(t, func(t *testing.T, engine dbtest.Engine) {
+		e := newEnv(t, engine, econ)
+		fn(t, e)
+		e.mustCheck(t)
+	})
 }
 
 // newEnv returns services on a fresh database on engine.

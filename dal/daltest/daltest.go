@@ -27,15 +27,14 @@ func New(tb testing.TB, engine dbtest.Engine) (*dal.DataAccessLayer, *dbtest.Tes
 	return dal.New(tdb.DB, tdb.Config, dbtest.Logger()), tdb
 }
 
-// Run runs fn as one subtest per engine, each with its own fresh database.
+// Run runs fn as one subtest per engine, each with its own fresh database,
+// in parallel with other tests (see dbtest.ForEachEngine).
 func Run(t *testing.T, fn func(t *testing.T, d *dal.DataAccessLayer, tdb *dbtest.TestDB)) {
 	t.Helper()
-	for _, engine := range dbtest.Engines {
-		t.Run(string(engine), func(t *testing.T) {
-			d, tdb := New(t, engine)
-			fn(t, d, tdb)
-		})
-	}
+	dbtest.ForEachEngine(t, func(t *testing.T, engine dbtest.Engine) {
+		d, tdb := New(t, engine)
+		fn(t, d, tdb)
+	})
 }
 
 var seq atomic.Int64

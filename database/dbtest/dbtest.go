@@ -99,15 +99,27 @@ func New(tb testing.TB, engine Engine, schema Schema) *TestDB {
 	return &TestDB{Engine: engine, DB: db, Config: cfg}
 }
 
-// Run runs fn as one subtest per engine ("sqlite", "postgres"), each with a
+// ForEachEngine is the one "for each engine" runner: it runs fn as one
+// subtest per engine ("sqlite", "postgres"). Every test it runs has a
+// database of its own, so the test and its subtests run in parallel with
+// other parallel tests (t.Parallel): call it first in a test, and only from
+// tests that share nothing else (no t.Setenv, no process-wide state).
+func ForEachEngine(t *testing.T, fn func(t *testing.T, engine Engine)) {
+	t.Helper()
+	t.Parallel()
+	for _, engine := range Engines {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			fn(t, engine)
+		})
+	}
+}
+
+// Run runs fn as one subtest per engine (see ForEachEngine), each with a
 // fresh database migrated to schema.
 func Run(t *testing.T, schema Schema, fn func(t *testing.T, tdb *TestDB)) {
 	t.Helper()
-	for _, engine := range Engines {
-		t.Run(string(engine), func(t *testing.T) {
-			fn(t, New(t, engine, schema))
-		})
-	}
+	ForEachEngine(t, func(t *testing.T, engine Engine) { fn(t, New(t, engine, schema)) })
 }
 
 // testConfig returns test-friendly settings for a database: a small pool and a
