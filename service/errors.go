@@ -41,3 +41,15 @@ func (e *InputError) Is(target error) bool { return target == repository.ErrInva
 func invalid(field, format string, args ...any) error {
 	return &InputError{Field: field, Problem: fmt.Sprintf(format, args...)}
 }
+
+// CheckRange returns an *InputError for field unless lo <= v <= hi, saying
+// which bound v crosses ("must be at least 0, got -3"); nil otherwise.
+func CheckRange(field string, v, lo, hi int64) error {
+	switch {
+	case v < lo:
+		return invalid(field, "must be at least %d, got %d", lo, v)
+	case v > hi:
+		return invalid(field, "must be at most %d, got %d", hi, v)
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -63,11 +64,12 @@ func (p *pgbench) init(ctx context.Context, scale int) error {
 
 var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
 
-// run runs the tpcb-like script with prepared statements and returns its tps.
+// run runs the tpcb-like script with prepared statements for d (in whole
+// seconds, at least one: pgbench's -T) and returns its tps.
 func (p *pgbench) run(ctx context.Context, clients int, d time.Duration) (float64, error) {
 	threads := min(clients, 4)
 	out, err := exec.CommandContext(ctx, p.bin, "-M", "prepared", "-b", "tpcb-like", "-n",
-		"-c", strconv.Itoa(clients), "-j", strconv.Itoa(threads), "-T", strconv.Itoa(int(d.Seconds())), p.url).CombinedOutput()
+		"-c", strconv.Itoa(clients), "-j", strconv.Itoa(threads), "-T", strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))), p.url).CombinedOutput()
 	if err != nil {
 		return 0, fmt.Errorf("pgbench: %v\n%s", err, strings.TrimSpace(string(out)))
 	}
