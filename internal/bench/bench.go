@@ -84,7 +84,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 		defer dropPG()
-		pg = &pgbench{bin: o.PgBench, url: pgURL(o.Admin.WithDatabase(pgDB))}
+		pg = newPgBench(o.PgBench, o.Admin.WithDatabase(pgDB))
 		o.Log.Info("initialising pgbench", "scale", o.PgBenchScale)
 		if err := pg.init(ctx, o.PgBenchScale); err != nil {
 			return nil, err
