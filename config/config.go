@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"socialpredict/database"
 	"socialpredict/internal/confkit"
@@ -50,13 +49,17 @@ type Loaded struct {
 // variables.
 //
 // The error matches confkit.ErrInvalid and lists every problem with its key
-// path when the file or environment holds invalid configuration; it wraps the
-// os error when the file cannot be read.
+// path (the first confkit.MaxReported in its message) when the file or
+// environment holds invalid configuration; it also matches
+// confkit.ErrFileTooLarge for a file over confkit.MaxFileSize, which is not
+// read whole; it wraps the os error when the file cannot be read.
 func Load(path string, environ []string) (*Loaded, error) {
 	var data []byte
 	if path != "" {
 		var err error
-		if data, err = os.ReadFile(path); err != nil {
+		if data, err = confkit.ReadFile(path); errors.Is(err, confkit.ErrFileTooLarge) {
+			return nil, err
+		} else if err != nil {
 			return nil, fmt.Errorf("read configuration: %w", err)
 		}
 	}

@@ -50,48 +50,48 @@ type Config struct {
 // SQLiteConfig configures the embedded SQLite engine.
 type SQLiteConfig struct {
 	Path        string        `yaml:"path" doc:"SQLite database file; created when missing. WAL mode, foreign keys on, write transactions BEGIN IMMEDIATE."`
-	BusyTimeout time.Duration `yaml:"busy_timeout" doc:"How long a connection waits for a lock held by another writer before failing with \"database is locked\"."`
+	BusyTimeout time.Duration `yaml:"busy_timeout" doc:"How long a connection waits for a lock held by another writer before failing with \"database is locked\" (0s to 1h)."`
 }
 
 // PoolConfig sizes the connection pool (database/sql's settings).
 type PoolConfig struct {
-	MaxOpenConns    int           `yaml:"max_open_conns" doc:"Maximum open connections (at least 1). A pool that saturates PostgreSQL is small: about 2 x CPU cores of the server."`
+	MaxOpenConns    int           `yaml:"max_open_conns" doc:"Maximum open connections (1 to 10000). A pool that saturates PostgreSQL is small: about 2 x CPU cores of the server."`
 	MaxIdleConns    int           `yaml:"max_idle_conns" doc:"Maximum idle connections kept open (0 to max_open_conns)."`
-	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime" doc:"Connections older than this are closed and replaced (0: never)."`
-	ConnMaxIdleTime time.Duration `yaml:"conn_max_idle_time" doc:"Connections idle longer than this are closed (0: never)."`
+	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime" doc:"Connections older than this are closed and replaced (0: never; at most 8760h)."`
+	ConnMaxIdleTime time.Duration `yaml:"conn_max_idle_time" doc:"Connections idle longer than this are closed (0: never; at most 8760h)."`
 }
 
 // RetryConfig controls the connection attempts made at startup.
 type RetryConfig struct {
-	Attempts       int           `yaml:"attempts" doc:"Connection attempts at startup before giving up (at least 1)."`
-	InitialBackoff time.Duration `yaml:"initial_backoff" doc:"Nominal wait after the first failed attempt, doubled after each further failure; each actual wait is between half the nominal one and all of it (jitter)."`
-	MaxBackoff     time.Duration `yaml:"max_backoff" doc:"Longest wait between two attempts."`
-	AttemptTimeout time.Duration `yaml:"attempt_timeout" doc:"Time limit of one connection attempt."`
+	Attempts       int           `yaml:"attempts" doc:"Connection attempts at startup before giving up (1 to 1000)."`
+	InitialBackoff time.Duration `yaml:"initial_backoff" doc:"Nominal wait after the first failed attempt, doubled after each further failure; each actual wait is between half the nominal one and all of it (jitter). Greater than 0, at most 1h."`
+	MaxBackoff     time.Duration `yaml:"max_backoff" doc:"Longest wait between two attempts (initial_backoff to 1h)."`
+	AttemptTimeout time.Duration `yaml:"attempt_timeout" doc:"Time limit of one connection attempt (greater than 0, at most 1h)."`
 }
 
 // TxRetryConfig controls the rerun of transactions that fail with a
 // serialization failure, a deadlock or SQLite busy.
 type TxRetryConfig struct {
-	Attempts       int           `yaml:"attempts" doc:"Runs of a transaction at most (1: never retry)."`
-	InitialBackoff time.Duration `yaml:"initial_backoff" doc:"Nominal wait before the first rerun, doubled for each further one (with jitter)."`
-	MaxBackoff     time.Duration `yaml:"max_backoff" doc:"Longest wait between two runs."`
+	Attempts       int           `yaml:"attempts" doc:"Runs of a transaction at most (1 to 100; 1: never retry)."`
+	InitialBackoff time.Duration `yaml:"initial_backoff" doc:"Nominal wait before the first rerun, doubled for each further one (with jitter). Greater than 0, at most 1m."`
+	MaxBackoff     time.Duration `yaml:"max_backoff" doc:"Longest wait between two runs (initial_backoff to 1m)."`
 }
 
 // MonitoringConfig controls query logging and monitoring.
 type MonitoringConfig struct {
-	SlowQueryThreshold time.Duration `yaml:"slow_query_threshold" doc:"Queries slower than this are logged as slow (0: off)."`
+	SlowQueryThreshold time.Duration `yaml:"slow_query_threshold" doc:"Queries slower than this are logged as slow (0: off; at most 24h)."`
 	EnableQueryLogging bool          `yaml:"enable_query_logging" doc:"Log every SQL statement (parameters as placeholders, never their values) at info level."`
 	LogLevel           string        `yaml:"log_level" doc:"Level of the database logger: silent, error, warn or info."`
 	LogQueryArgs       bool          `yaml:"log_query_args" doc:"Include query arguments in slow query logs. Off by default: arguments can hold personal data."`
 	ExplainSlowQueries bool          `yaml:"explain_slow_queries" doc:"PostgreSQL: log the EXPLAIN plan of each slow SELECT (run in the background on another connection)."`
-	NPlusOneThreshold  int           `yaml:"n_plus_one_threshold" doc:"Within one unit of work, the same query shape from the same call site more than this many times is reported as N+1 (0: off)."`
+	NPlusOneThreshold  int           `yaml:"n_plus_one_threshold" doc:"Within one unit of work, the same query shape from the same call site more than this many times is reported as N+1 (0: off; at most 1000000)."`
 }
 
 // HealthCheckConfig controls database health checks.
 type HealthCheckConfig struct {
-	Interval time.Duration `yaml:"interval" doc:"How often background health checks run."`
-	Timeout  time.Duration `yaml:"timeout" doc:"Time limit of one health check."`
-	Retries  int           `yaml:"retries" doc:"Consecutive failed checks before the state changes (at least 1)."`
+	Interval time.Duration `yaml:"interval" doc:"How often background health checks run (greater than 0, at most 24h)."`
+	Timeout  time.Duration `yaml:"timeout" doc:"Time limit of one health check (greater than 0, at most 1h)."`
+	Retries  int           `yaml:"retries" doc:"Consecutive failed checks before the state changes (1 to 1000)."`
 }
 
 // DefaultConfig returns the configuration used when nothing is configured:
@@ -188,7 +188,8 @@ func (c *Config) Resolve(isSet func(key string) bool) map[string]string {
 }
 
 // Validate checks every value and returns all problems at once, each naming
-// its key path ("database.port", ...). It returns nil when c is valid; the
+// its key path ("database.port", ...): unknown names, malformed URLs and
+// hosts, and numbers outside their documented ranges (see validateNumbers). It returns nil when c is valid; the
 // error matches confkit.ErrInvalid.
 func (c Config) Validate() error {
 	var errs confkit.Errors
@@ -224,67 +225,11 @@ func (c Config) Validate() error {
 			add("sqlite.path", "in-memory databases are not supported: each pooled connection would get its own empty database")
 		}
 	}
-	if c.SQLite.BusyTimeout < 0 {
-		add("sqlite.busy_timeout", "must not be negative, got %s", c.SQLite.BusyTimeout)
-	}
-
-	p := c.ConnectionPool
-	if p.MaxOpenConns < 1 {
-		add("connection_pool.max_open_conns", "must be at least 1, got %d", p.MaxOpenConns)
-	}
-	if p.MaxIdleConns < 0 {
-		add("connection_pool.max_idle_conns", "must not be negative, got %d", p.MaxIdleConns)
-	} else if p.MaxOpenConns >= 1 && p.MaxIdleConns > p.MaxOpenConns {
-		add("connection_pool.max_idle_conns", "must not exceed connection_pool.max_open_conns (%d), got %d", p.MaxOpenConns, p.MaxIdleConns)
-	}
-	nonNegative(&errs, "database.connection_pool.conn_max_lifetime", p.ConnMaxLifetime)
-	nonNegative(&errs, "database.connection_pool.conn_max_idle_time", p.ConnMaxIdleTime)
-
-	r := c.ConnectRetry
-	if r.Attempts < 1 {
-		add("connect_retry.attempts", "must be at least 1, got %d", r.Attempts)
-	}
-	positive(&errs, "database.connect_retry.initial_backoff", r.InitialBackoff)
-	positive(&errs, "database.connect_retry.attempt_timeout", r.AttemptTimeout)
-	if r.MaxBackoff < r.InitialBackoff {
-		add("connect_retry.max_backoff", "must be at least connect_retry.initial_backoff (%s), got %s", confkit.FormatDuration(r.InitialBackoff), confkit.FormatDuration(r.MaxBackoff))
-	}
-
-	t := c.TransactionRetry
-	if t.Attempts < 1 {
-		add("transaction_retry.attempts", "must be at least 1, got %d", t.Attempts)
-	}
-	positive(&errs, "database.transaction_retry.initial_backoff", t.InitialBackoff)
-	if t.MaxBackoff < t.InitialBackoff {
-		add("transaction_retry.max_backoff", "must be at least transaction_retry.initial_backoff (%s), got %s", confkit.FormatDuration(t.InitialBackoff), confkit.FormatDuration(t.MaxBackoff))
-	}
-
-	nonNegative(&errs, "database.monitoring.slow_query_threshold", c.Monitoring.SlowQueryThreshold)
-	if c.Monitoring.NPlusOneThreshold < 0 {
-		add("monitoring.n_plus_one_threshold", "must not be negative, got %d", c.Monitoring.NPlusOneThreshold)
-	}
+	c.validateNumbers(&errs)
 	if !slices.Contains(logLevels, c.Monitoring.LogLevel) {
 		add("monitoring.log_level", "unknown level %q (want one of %s)", c.Monitoring.LogLevel, strings.Join(logLevels, ", "))
 	}
-
-	positive(&errs, "database.health_check.interval", c.HealthCheck.Interval)
-	positive(&errs, "database.health_check.timeout", c.HealthCheck.Timeout)
-	if c.HealthCheck.Retries < 1 {
-		add("health_check.retries", "must be at least 1, got %d", c.HealthCheck.Retries)
-	}
 	return errs.Err()
-}
-
-func positive(errs *confkit.Errors, key string, d time.Duration) {
-	if d <= 0 {
-		errs.Add(key, "must be greater than 0, got "+confkit.FormatDuration(d))
-	}
-}
-
-func nonNegative(errs *confkit.Errors, key string, d time.Duration) {
-	if d < 0 {
-		errs.Add(key, "must not be negative, got "+confkit.FormatDuration(d))
-	}
 }
 
 // checkPostgresURL returns what is wrong with a PostgreSQL URL, or "". The

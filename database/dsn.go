@@ -124,6 +124,16 @@ func (c Config) WithDatabase(name string) Config {
 	return c
 }
 
-// ConnString returns the PostgreSQL URL to hand to libpq tools (pgbench,
-// pg_dump). It contains the password: never log it.
-func (c Config) ConnString() string { return c.postgresURL() }
+// LibpqConn returns the PostgreSQL URL to hand to libpq tools (pgbench,
+// pg_dump) without its password, and the password apart ("" for none), to
+// be passed in the PGPASSWORD environment variable: a command line is
+// readable by every local user. The password is taken out of the URL's
+// user information and out of a password= parameter (which libpq would
+// prefer, so it wins here too); everything else is kept as it is.
+func (c Config) LibpqConn() (conn, password string) {
+	if c.URL == "" {
+		password, c.Password = c.Password, ""
+		return c.postgresURL(), password
+	}
+	return splitURLPassword(c.postgresURL())
+}

@@ -52,17 +52,13 @@ func NewHealthChecker(db *gorm.DB, cfg HealthCheckConfig, opts ...HealthOption) 
 		opt(&o)
 	}
 	var errs confkit.Errors
-	positive(&errs, "database.health_check.interval", cfg.Interval)
-	positive(&errs, "database.health_check.timeout", cfg.Timeout)
-	if cfg.Retries < 1 {
-		errs.Add("database.health_check.retries", fmt.Sprintf("must be at least 1, got %d", cfg.Retries))
-	}
-	positive(&errs, "health checker leak threshold", o.leak)
-	positive(&errs, "health checker long-running threshold", o.longRunning)
-	positive(&errs, "health checker idle-in-transaction threshold", o.idleInTx)
-	if o.window < 1 {
-		errs.Add("health checker window", fmt.Sprintf("must be at least 1, got %d", o.window))
-	}
+	errs.CheckPositiveDuration("database.health_check.interval", cfg.Interval, maxHealthInterval)
+	errs.CheckPositiveDuration("database.health_check.timeout", cfg.Timeout, maxHealthTimeout)
+	errs.CheckInt("database.health_check.retries", int64(cfg.Retries), 1, maxHealthRetries)
+	errs.CheckPositiveDuration("health checker leak threshold", o.leak, maxHealthThreshold)
+	errs.CheckPositiveDuration("health checker long-running threshold", o.longRunning, maxHealthThreshold)
+	errs.CheckPositiveDuration("health checker idle-in-transaction threshold", o.idleInTx, maxHealthThreshold)
+	errs.CheckInt("health checker window", int64(o.window), 1, maxHealthWindow)
 	if strings.TrimSpace(o.testQuery) == "" {
 		errs.Add("health checker test query", "must not be empty")
 	}

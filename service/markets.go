@@ -43,7 +43,7 @@ func (s *MarketService) validate(n *NewMarket, now time.Time) error {
 		return invalid("closes_at", "%s", p)
 	}
 	title := strings.TrimSpace(n.QuestionTitle)
-	minClose := now.Add(time.Duration(s.econ.MinimumFutureHours * float64(time.Hour)))
+	minClose := now.Add(s.econ.minimumFuture())
 	switch {
 	case utf8.RuneCountInString(title) < 1 || utf8.RuneCountInString(n.QuestionTitle) > 160:
 		return invalid("question_title", "must be 1-160 characters")

@@ -297,7 +297,8 @@ func TestBetOnLostConnectionIsUnavailable(t *testing.T) {
 		if err := e.tdb.DB.Raw("SELECT pg_backend_pid()").Scan(&pid).Error; err != nil {
 			t.Fatal(err)
 		}
-		admin, err := pgconn.Connect(ctx, e.tdb.Config.ConnString())
+		url, _ := e.tdb.Config.LibpqConn() // trust authentication: no password
+		admin, err := pgconn.Connect(ctx, url)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,13 +13,15 @@ import (
 
 // SeedOptions says how much data Seed creates.
 type SeedOptions struct {
+	// Users (1 to MaxSeedUsers), Markets (0 to MaxSeedMarkets) and Bets
+	// (0 to MaxSeedBets; bets need a market) to create.
 	Users, Markets, Bets int
-	// InitialBalance of the seeded users (credits).
+	// InitialBalance of the seeded users (credits, 0 to MaxCredits).
 	InitialBalance int64
 	// RandomSeed makes the data repeatable.
 	RandomSeed uint64
-	// Prefix starts the seeded usernames (default "seed"); seeding twice
-	// needs two prefixes.
+	// Prefix starts the seeded usernames, PREFIX_0, PREFIX_1, ... (default
+	// DefaultSeedPrefix); seeding twice needs two prefixes.
 	Prefix string
 }
 
@@ -33,13 +35,15 @@ type SeedResult struct {
 // the market rules in time order (fees, debt floor, WPAM probabilities), with
 // their positions, ledger rows and market aggregates, so that the invariant
 // check passes afterwards. Bets the rules reject (a user at the debt floor)
-// are counted and skipped. Errors are the repositories'.
+// are counted and skipped. Invalid options are refused before anything is
+// written, with an *errs.InputError naming the option (see
+// SeedOptions.Validate); other errors are the repositories'.
 func (s *Services) Seed(ctx context.Context, o SeedOptions) (*SeedResult, error) {
-	if o.Users < 1 || o.Markets < 0 || o.Bets < 0 || (o.Bets > 0 && o.Markets == 0) {
-		return nil, invalid("users", "seed needs at least one user, and a market for bets")
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
 	if o.Prefix == "" {
-		o.Prefix = "seed"
+		o.Prefix = DefaultSeedPrefix
 	}
 	b := s.Users.base
 	g := &seeder{base: b, o: o, rng: rand.New(rand.NewPCG(o.RandomSeed, 0x5eed)), res: &SeedResult{}}

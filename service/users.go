@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/mail"
 	"regexp"
 	"unicode/utf8"
@@ -28,7 +29,10 @@ type NewUser struct {
 	UserType models.UserType
 }
 
-var usernamePattern = regexp.MustCompile(`^[a-z0-9_]{3,30}$`)
+// maxUsernameLen is the longest username usernamePattern accepts.
+const maxUsernameLen = 30
+
+var usernamePattern = regexp.MustCompile(fmt.Sprintf(`^[a-z0-9_]{3,%d}$`, maxUsernameLen))
 
 // validate checks every field and reports the first problem by field name.
 func (n NewUser) validate() error {

@@ -13,34 +13,11 @@ import (
 	"time"
 
 	"socialpredict/dal"
-	"socialpredict/database"
 	"socialpredict/migration/migrations"
 	"socialpredict/models"
 	"socialpredict/repository"
 	"socialpredict/service"
 )
-
-// Options configure a run.
-type Options struct {
-	// Admin opens a database on the server with the right to create databases.
-	Admin database.Config
-	// Workers are the concurrency levels measured.
-	Workers []int
-	// Duration of each measurement.
-	Duration time.Duration
-	// Users and Markets seed the bet benchmark.
-	Users, Markets int
-	// ResolveBets sizes the resolution benchmark (0: skip it).
-	ResolveBets int
-	// PgBench is the pgbench binary ("" to skip the comparison); PgBenchScale
-	// its -s.
-	PgBench      string
-	PgBenchScale int
-	// Interactive also measures PlaceBet as an interactive transaction.
-	Interactive bool
-	// Log receives progress.
-	Log *slog.Logger
-}
 
 // Row is one line of results.
 type Row struct {
@@ -61,8 +38,13 @@ type Result struct {
 	Resolve time.Duration
 }
 
-// Run performs the benchmark. It returns the results, or the first error.
+// Run performs the benchmark. It returns the results, or the first error;
+// invalid options (see Options.Validate) are refused before anything is
+// created.
 func Run(ctx context.Context, o Options) (*Result, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	suffix := randomSuffix()
 	res := &Result{}
 	betDB := "socialpredict_bench_" + suffix
@@ -102,7 +84,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 		defer dropPG()
-		pg = &pgbench{bin: o.PgBench, url: pgURL(o.Admin.WithDatabase(pgDB))}
+		pg = newPgBench(o.PgBench, o.Admin.WithDatabase(pgDB))
 		o.Log.Info("initialising pgbench", "scale", o.PgBenchScale)
 		if err := pg.init(ctx, o.PgBenchScale); err != nil {
 			return nil, err

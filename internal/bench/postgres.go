@@ -4,15 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"socialpredict/database"
-	"socialpredict/internal/confkit"
 )
 
 // createDatabase creates a scratch database and returns the function that
@@ -32,12 +34,38 @@ func createDatabase(ctx context.Context, admin database.Config, name string) (dr
 	}, nil
 }
 
-// pgURL is the libpq URL pgbench connects with.
-func pgURL(c database.Config) string { return c.ConnString() }
-
 // pgbench drives PostgreSQL's pgbench.
 type pgbench struct {
-	bin, url string
+	bin string
+	// conn is the connection URL without a password; password is passed
+	// in PGPASSWORD.
+	conn, password string
+}
+
+// newPgBench returns the driver of the pgbench binary bin for the database c.
+func newPgBench(bin string, c database.Config) *pgbench {
+	conn, password := c.LibpqConn()
+	return &pgbench{bin: bin, conn: conn, password: password}
+}
+
+// command returns the pgbench command with args, followed by the
+// connection. Every local user can read a command line (ps,
+// /proc/PID/cmdline): the password is never in it, but in the PGPASSWORD
+// environment variable, which only the same user can read.
+func (p *pgbench) command(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, p.bin, append(args, p.conn)...)
+	cmd.Env = pgbenchEnv(os.Environ(), p.password)
+	return cmd
+}
+
+// pgbenchEnv returns environ with PGPASSWORD set to password, replacing an
+// inherited one; environ as it is when password is "".
+func pgbenchEnv(environ []string, password string) []string {
+	if password == "" {
+		return environ
+	}
+	env := slices.DeleteFunc(slices.Clone(environ), func(kv string) bool { return strings.HasPrefix(kv, "PGPASSWORD=") })
+	return append(env, "PGPASSWORD="+password)
 }
 
 // FindPgBench returns the pgbench binary on PATH or in the newest
@@ -54,20 +82,21 @@ func FindPgBench() string {
 }
 
 func (p *pgbench) init(ctx context.Context, scale int) error {
-	out, err := exec.CommandContext(ctx, p.bin, "-i", "-q", "-s", strconv.Itoa(scale), p.url).CombinedOutput()
+	out, err := p.command(ctx, "-i", "-q", "-s", strconv.Itoa(scale)).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("pgbench -i: %v\n%s", err, confkit.RedactURL(string(out)))
+		return fmt.Errorf("pgbench -i: %v\n%s", err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
 
 var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
 
-// run runs the tpcb-like script with prepared statements and returns its tps.
+// run runs the tpcb-like script with prepared statements for d (in whole
+// seconds, at least one: pgbench's -T) and returns its tps.
 func (p *pgbench) run(ctx context.Context, clients int, d time.Duration) (float64, error) {
 	threads := min(clients, 4)
-	out, err := exec.CommandContext(ctx, p.bin, "-M", "prepared", "-b", "tpcb-like", "-n",
-		"-c", strconv.Itoa(clients), "-j", strconv.Itoa(threads), "-T", strconv.Itoa(int(d.Seconds())), p.url).CombinedOutput()
+	out, err := p.command(ctx, "-M", "prepared", "-b", "tpcb-like", "-n",
+		"-c", strconv.Itoa(clients), "-j", strconv.Itoa(threads), "-T", strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))).CombinedOutput()
 	if err != nil {
 		return 0, fmt.Errorf("pgbench: %v\n%s", err, strings.TrimSpace(string(out)))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"socialpredict/database"
 	"socialpredict/internal/bench"
+	"socialpredict/service"
 )
 
 func (a *app) benchCommand() *cobra.Command {
@@ -25,6 +26,9 @@ database must be PostgreSQL, reached as a role that may create databases: each
 run creates scratch databases and drops them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return flagError(err)
+			}
 			cfg, err := a.load()
 			if err != nil {
 				return err
@@ -47,12 +51,12 @@ run creates scratch databases and drops them.`,
 			return nil
 		},
 	}
-	cmd.Flags().IntSliceVar(&o.Workers, "workers", []int{1, 8, 32}, "concurrent workers (and pgbench clients)")
-	cmd.Flags().DurationVar(&o.Duration, "duration", 10*time.Second, "duration of each measurement")
-	cmd.Flags().IntVar(&o.Users, "users", 10_000, "users to seed")
-	cmd.Flags().IntVar(&o.Markets, "markets", 100, "markets to seed")
-	cmd.Flags().IntVar(&o.ResolveBets, "resolve-bets", 100_000, "bets in the market resolved at the end (0: skip)")
-	cmd.Flags().IntVar(&o.PgBenchScale, "pgbench-scale", 10, "pgbench -s (scale factor)")
+	cmd.Flags().IntSliceVar(&o.Workers, "workers", []int{1, 8, 32}, fmt.Sprintf("concurrent workers (and pgbench clients), each 1 to %d", bench.MaxWorkers))
+	cmd.Flags().DurationVar(&o.Duration, "duration", 10*time.Second, fmt.Sprintf("duration of each measurement (greater than 0, at most %s)", bench.MaxDuration))
+	cmd.Flags().IntVar(&o.Users, "users", 10_000, fmt.Sprintf("users to seed (1 to %d)", service.MaxSeedUsers))
+	cmd.Flags().IntVar(&o.Markets, "markets", 100, fmt.Sprintf("markets to seed (1 to %d)", service.MaxSeedMarkets))
+	cmd.Flags().IntVar(&o.ResolveBets, "resolve-bets", 100_000, fmt.Sprintf("bets in the market resolved at the end (0: skip; at most %d)", service.MaxSeedBets))
+	cmd.Flags().IntVar(&o.PgBenchScale, "pgbench-scale", 10, fmt.Sprintf("pgbench -s (scale factor, 1 to %d)", bench.MaxPgBenchScale))
 	cmd.Flags().BoolVar(&o.Interactive, "interactive", true, "also measure PlaceBet as an interactive transaction")
 	cmd.Flags().BoolVar(&noPgBench, "no-pgbench", false, "skip the pgbench comparison")
 	return cmd

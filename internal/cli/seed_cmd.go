@@ -20,6 +20,10 @@ the bulk APIs and in one transaction: "socialpredict db check" passes afterwards
 Bets the rules reject (a user at the debt floor) are skipped and counted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Before the database is opened (SQLite would create its file).
+			if err := o.Validate(); err != nil {
+				return flagError(err)
+			}
 			svc, d, _, err := a.openServices(cmd.Context())
 			if err != nil {
 				return err
@@ -35,11 +39,12 @@ Bets the rules reject (a user at the debt floor) are skipped and counted.`,
 			return nil
 		},
 	}
-	cmd.Flags().IntVar(&o.Users, "users", 100, "users to create")
-	cmd.Flags().IntVar(&o.Markets, "markets", 10, "markets to create")
-	cmd.Flags().IntVar(&o.Bets, "bets", 1000, "bets to try to place")
-	cmd.Flags().Int64Var(&o.InitialBalance, "initial-balance", 1000, "initial balance of each seeded user (credits)")
+	cmd.Flags().IntVar(&o.Users, "users", 100, fmt.Sprintf("users to create (1 to %d)", service.MaxSeedUsers))
+	cmd.Flags().IntVar(&o.Markets, "markets", 10, fmt.Sprintf("markets to create (0 to %d)", service.MaxSeedMarkets))
+	cmd.Flags().IntVar(&o.Bets, "bets", 1000, fmt.Sprintf("bets to try to place (0 to %d; bets need --markets of at least 1)", service.MaxSeedBets))
+	cmd.Flags().Int64Var(&o.InitialBalance, "initial-balance", 1000, fmt.Sprintf("initial balance of each seeded user (credits, 0 to %d)", int64(service.MaxCredits)))
 	cmd.Flags().Uint64Var(&o.RandomSeed, "random-seed", 1, "random seed, for repeatable data")
-	cmd.Flags().StringVar(&o.Prefix, "prefix", "seed", "username prefix (seeding again needs another)")
+	cmd.Flags().StringVar(&o.Prefix, "prefix", service.DefaultSeedPrefix,
+		"username prefix: usernames are PREFIX_0, PREFIX_1, ..., each 3-30 lower-case letters, digits or underscores (seeding again needs another prefix)")
 	return cmd
 }

@@ -2,6 +2,7 @@ package confkit
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -31,15 +32,33 @@ func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
 // Errors is a list of configuration problems, reported together.
 type Errors []*FieldError
 
-// Error lists every problem, one per line.
+// MaxReported is how many problems Errors.Error lists; it counts the
+// others, so that a file full of mistakes gives a short message.
+const MaxReported = 20
+
+// Error lists the first MaxReported problems, one per line, then says how
+// many more there are ("… and 80 more problems").
 func (es Errors) Error() string {
 	var b strings.Builder
 	b.WriteString("invalid configuration:")
-	for _, e := range es {
+	for i, e := range es {
+		if i == MaxReported {
+			more := len(es) - MaxReported
+			fmt.Fprintf(&b, "\n  … and %d more %s", more, plural(more, "problem", "problems"))
+			break
+		}
 		b.WriteString("\n  - ")
 		b.WriteString(e.Error())
 	}
 	return b.String()
+}
+
+// plural returns one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // Is reports whether target is ErrInvalid.

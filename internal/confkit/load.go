@@ -78,12 +78,17 @@ type Loader struct {
 // defaults, from data (the YAML text of file; nil or empty for none) and then
 // from the environment. Empty environment variables are ignored.
 //
-// It returns the source of every key. The error, if any, matches ErrInvalid
-// and lists every problem with its key path: YAML syntax, duplicate or
+// It returns the source of every key. Data larger than MaxFileSize is
+// refused whole (no sources; the error matches ErrFileTooLarge and
+// ErrInvalid). Otherwise the error, if any, matches ErrInvalid and lists
+// every problem with its key path: YAML syntax, duplicate or
 // unknown keys, values of the wrong type, unset ${VAR} references, and
 // variables that start with EnvPrefix and a section name (such as
 // SOCIALPREDICT_DATABASE_) but name no key.
 func (l Loader) Load(dst any, file string, data []byte) (Sources, error) {
+	if len(data) > MaxFileSize {
+		return nil, tooLarge(file)
+	}
 	root := reflect.ValueOf(dst).Elem()
 	keys := Keys(dst, l.EnvPrefix)
 	sources := make(Sources, len(keys))
@@ -134,11 +139,13 @@ func EnvMap(environ []string) map[string]string {
 }
 
 // parseDocument parses exactly one YAML document and returns its root node
-// (nil for an empty document).
+// (nil for an empty document, or one of only comments).
 func parseDocument(data []byte) (*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
+	if err := dec.Decode(&doc); err == io.EOF {
+		return nil, nil // only comments
+	} else if err != nil {
 		return nil, err
 	}
 	var extra yaml.Node

@@ -2,6 +2,7 @@ package confkit
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -10,7 +11,9 @@ import (
 
 // setScalar parses s into v according to v's type. Strings are kept as they
 // are (a password may start or end with a space); numbers, booleans and
-// durations may be surrounded by spaces. Its error says what was expected,
+// durations may be surrounded by spaces. Numbers must be finite: NaN and
+// infinities (however spelled) are refused, as is a number too large for
+// float64 or an integer too large for the field. Its error says what was expected,
 // without the key (the caller adds it).
 func setScalar(v reflect.Value, s string) error {
 	if v.Kind() != reflect.String {
@@ -41,8 +44,9 @@ func setScalar(v reflect.Value, s string) error {
 		v.SetInt(n)
 	case reflect.Float32, reflect.Float64:
 		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return fmt.Errorf("invalid number %q", s)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			// ParseFloat accepts NaN and Inf (YAML's .nan and .inf fail to parse).
+			return fmt.Errorf("invalid number %q (want a finite number, e.g. 1 or 0.5)", s)
 		}
 		v.SetFloat(f)
 	default:
