@@ -50,7 +50,7 @@ type Config struct {
 // SQLiteConfig configures the embedded SQLite engine.
 type SQLiteConfig struct {
 	Path        string        `yaml:"path" doc:"SQLite database file; created when missing. WAL mode, foreign keys on, write transactions BEGIN IMMEDIATE."`
-	BusyTimeout time.Duration `yaml:"busy_timeout" doc:"How long a connection waits for a lock held by another writer before failing with \"database is locked\" (0s to 1h)."`
+	BusyTimeout time.Duration `yaml:"busy_timeout" doc:"How long a writer waits before failing with \"database is locked\" (retried as busy): for its turn in this process's write queue, then for the lock held by another process. 0: the queue waits without limit and SQLite fails at once (0s to 1h)."`
 }
 
 // PoolConfig sizes the connection pool (database/sql's settings).

@@ -52,6 +52,10 @@ func WithNowFunc(now func() time.Time) Option {
 // when cfg is invalid, one matching errs.ErrUnavailable (and naming host:port)
 // when every attempt failed, and ctx's error when ctx ends first. No error or
 // log line contains the password.
+//
+// On SQLite the writers of the returned handle queue in arrival order
+// before they take SQLite's write lock (see the WriteQueueName plugin and
+// TransactionManager); readers do not queue.
 func NewDatabase(ctx context.Context, cfg Config, opts ...Option) (*gorm.DB, error) {
 	o := options{log: slog.Default(), now: func() time.Time { return time.Now().UTC() }}
 	for _, opt := range opts {
@@ -100,6 +104,13 @@ func NewDatabase(ctx context.Context, cfg Config, opts ...Option) (*gorm.DB, err
 		if err := db.Use(mon); err != nil {
 			sqlDB.Close()
 			return nil, fmt.Errorf("install the query monitor: %w", err)
+		}
+	}
+	if cfg.Driver == DriverSQLite {
+		// After the monitor: writers queue here before BEGIN (see writeQueue).
+		if err := db.Use(newWriteQueue(cfg.SQLite.BusyTimeout, o.metrics)); err != nil {
+			sqlDB.Close()
+			return nil, fmt.Errorf("install the write queue: %w", err)
 		}
 	}
 	if o.metrics != nil {

@@ -37,6 +37,10 @@ type Metrics struct {
 	HealthCheckDuration prometheus.Histogram
 	// MigrationsApplied: db_migrations_applied_total{direction}.
 	MigrationsApplied *prometheus.CounterVec
+	// WriteQueueWait: db_sqlite_write_queue_wait_seconds, how long each
+	// SQLite writer waited in the process's write queue (0 when it found the
+	// slot free).
+	WriteQueueWait prometheus.Histogram
 
 	reg prometheus.Registerer
 }
@@ -75,10 +79,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		MigrationsApplied: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "db_migrations_applied_total", Help: "Migrations applied or reverted by this process.",
 		}, []string{"direction"}),
+		WriteQueueWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "db_sqlite_write_queue_wait_seconds", Help: "Time SQLite writers waited for their turn in the process's write queue.", Buckets: LatencyBuckets,
+		}),
 		reg: reg,
 	}
 	reg.MustRegister(m.QueryDuration, m.QueryErrors, m.SlowQueries, m.NPlusOne, m.Transactions, m.TransactionDuration,
-		m.TransactionRetries, m.HealthStatus, m.HealthCheckDuration, m.MigrationsApplied)
+		m.TransactionRetries, m.HealthStatus, m.HealthCheckDuration, m.MigrationsApplied, m.WriteQueueWait)
 	return m
 }
 

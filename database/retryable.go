@@ -15,7 +15,8 @@ const (
 	RetrySerialization = "serialization_failure"
 	// RetryDeadlock is PostgreSQL's deadlock detected (SQLSTATE 40P01).
 	RetryDeadlock = "deadlock"
-	// RetryBusy is SQLite's SQLITE_BUSY or SQLITE_LOCKED.
+	// RetryBusy is SQLite's SQLITE_BUSY or SQLITE_LOCKED, or a wait in the
+	// write queue longer than sqlite.busy_timeout (ErrWriteQueueTimeout).
 	RetryBusy = "sqlite_busy"
 )
 
@@ -24,6 +25,9 @@ const (
 func RetryReason(err error) string {
 	if err == nil {
 		return ""
+	}
+	if errors.Is(err, ErrWriteQueueTimeout) {
+		return RetryBusy
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {

@@ -88,6 +88,8 @@ type TransactionManager struct {
 	backoff  Backoff
 	observer TxObserver
 	active   activeSet
+	// writers is the SQLite write queue of db (nil on PostgreSQL).
+	writers *writeQueue
 
 	commits, rollbacks                      atomic.Int64
 	retrySerialization, retryDeadlock, busy atomic.Int64
@@ -127,6 +129,7 @@ func NewTransactionManager(db *gorm.DB, opts ...TxManagerOption) *TransactionMan
 		o(tm)
 	}
 	tm.attempts = max(tm.attempts, 1)
+	tm.writers = writeQueueOf(db)
 	return tm
 }
 
@@ -244,11 +247,21 @@ func (tm *TransactionManager) countRetry(reason string) {
 	}
 }
 
-// runOnce begins a transaction, runs fn and commits or rolls back.
+// runOnce begins a transaction, runs fn and commits or rolls back. On
+// SQLite a write transaction first waits for its turn in the write queue
+// (before it takes a connection, so that queued writers leave the pool to
+// readers) and leaves it after its commit or rollback.
 func (tm *TransactionManager) runOnce(ctx context.Context, fn func(ctx context.Context) error, o TxOptions) (err error) {
 	sqlDB, err := tm.db.DB()
 	if err != nil {
 		return err
+	}
+	if tm.writers != nil && !o.ReadOnly {
+		if err := tm.writers.acquire(ctx); err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+		defer tm.writers.release()
+		ctx = context.WithValue(ctx, writeSlotKey{}, tm.writers)
 	}
 	// A dedicated connection, so that bulk operations can reach the driver
 	// connection under the transaction (see Raw).
