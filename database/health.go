@@ -161,7 +161,6 @@ func (c *DatabaseHealthChecker) testQuery(ctx context.Context) (time.Duration, e
 // leak threshold.
 func (c *DatabaseHealthChecker) checkTransactions(obs *healthObservation) HealthCheckResult {
 	res := HealthCheckResult{Name: HealthCheckTransactions, Status: HealthOK}
-	now := time.Now()
 	// Transactions are tracked by their manager (when given), connections
 	// taken outside transactions by the query monitor.
 	var held []ActiveTx
@@ -169,6 +168,9 @@ func (c *DatabaseHealthChecker) checkTransactions(obs *healthObservation) Health
 		held = c.o.tm.LongTransactions(c.o.leak)
 	}
 	held = append(held, LongConnections(c.db, c.o.leak)...)
+	// Read the clock after selecting them: each was older than the
+	// threshold when it was selected, so HeldFor is never below it.
+	now := time.Now()
 	slices.SortFunc(held, func(a, b ActiveTx) int { return a.Started.Compare(b.Started) })
 	for _, tx := range held {
 		obs.leaks = append(obs.leaks, LeakedTx{ActiveTx: tx, HeldFor: now.Sub(tx.Started)})

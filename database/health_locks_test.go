@@ -21,7 +21,7 @@ func TestHealthReportsBlockedSessionWithBothPIDs(t *testing.T) {
 	ctx := context.Background()
 	holder, holderPID := healthPgSession(t, tdb.DB)
 	waiter, waiterPID := healthPgSession(t, tdb.DB)
-	hc := newHealthChecker(t, tdb.DB, healthConfig(5*time.Second, 3))
+	hc := newHealthChecker(t, tdb.DB, healthConfig(healthNoTimeout, 3))
 
 	healthSessionExec(t, holder, "BEGIN")
 	healthSessionExec(t, holder, "UPDATE health_rows SET v = v + 1 WHERE id = 1")
@@ -39,7 +39,7 @@ func TestHealthReportsBlockedSessionWithBothPIDs(t *testing.T) {
 	t.Cleanup(release)
 
 	var r *database.HealthReport
-	healthEventually(t, 5*time.Second, func() bool {
+	healthEventually(t, healthWait, func() bool {
 		r = healthMustCheck(t, hc)
 		return r.Locks != nil && len(r.Locks.Blocked) > 0
 	})
@@ -65,7 +65,7 @@ func TestHealthReportsIdleInTransactionAndLongRunningSessions(t *testing.T) {
 	ctx := context.Background()
 	idle, idlePID := healthPgSession(t, tdb.DB)
 	sleeper, sleeperPID := healthPgSession(t, tdb.DB)
-	hc := newHealthChecker(t, tdb.DB, healthConfig(5*time.Second, 3),
+	hc := newHealthChecker(t, tdb.DB, healthConfig(healthNoTimeout, 3),
 		database.WithHealthLongRunning(50*time.Millisecond), database.WithHealthIdleInTransaction(50*time.Millisecond))
 
 	healthSessionExec(t, idle, "BEGIN")
@@ -88,7 +88,7 @@ func TestHealthReportsIdleInTransactionAndLongRunningSessions(t *testing.T) {
 	t.Cleanup(stop)
 
 	var r *database.HealthReport
-	healthEventually(t, 5*time.Second, func() bool {
+	healthEventually(t, healthWait, func() bool {
 		r = healthMustCheck(t, hc)
 		return r.Locks != nil && len(r.Locks.LongRunning) > 0 && len(r.Locks.IdleInTransaction) > 0
 	})
@@ -151,7 +151,7 @@ func TestHealthCheckRespectsTimeoutWhenTestQueryIsBlocked(t *testing.T) {
 	}
 	rows.Close()
 	healthSessionExec(t, holder, "ROLLBACK")
-	healthEventually(t, 5*time.Second, func() bool {
+	healthEventually(t, healthWait, func() bool {
 		var n int
 		err := holder.QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)", ended).Scan(&n)
 		return err == nil && n == 0

@@ -130,8 +130,8 @@ func TestTransactionRollsBackOnGoexit(t *testing.T) {
 		}()
 		select {
 		case <-done:
-		case <-time.After(2 * time.Second):
-			t.Error("Transact still running 2s after fn called runtime.Goexit: the transaction was neither rolled back nor released")
+		case <-time.After(30 * time.Second):
+			t.Error("Transact still running 30s after fn called runtime.Goexit: the transaction was neither rolled back nor released")
 			cancel()
 			<-done
 		}
@@ -388,16 +388,21 @@ func TestTransactionTimeout(t *testing.T) {
 	db := tdb.DB
 	tm := newTxManager(db)
 
+	// The statement outlasts the timeout by far, so that returning early
+	// tells the timeout from the statement's end on a loaded machine; it
+	// stays short enough that DROP DATABASE (which waits 5s for other
+	// sessions) would outwait it should the cancellation not reach the
+	// server.
 	start := time.Now()
 	err := tm.Transact(context.Background(), func(ctx context.Context) error {
-		return database.Conn(ctx, db).Exec("SELECT pg_sleep(1)").Error
+		return database.Conn(ctx, db).Exec("SELECT pg_sleep(4)").Error
 	}, database.WithTimeout(50*time.Millisecond))
 	elapsed := time.Since(start)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Transact = %v, want context.DeadlineExceeded", err)
 	}
-	if elapsed > 500*time.Millisecond {
-		t.Errorf("Transact returned after %s, want about the 50ms timeout", elapsed)
+	if elapsed > 3*time.Second {
+		t.Errorf("Transact returned after %s, want about the 50ms timeout (well before the 4s statement ends)", elapsed)
 	}
 }
 
@@ -593,11 +598,20 @@ func TestSQLiteBusyIsRetriedUntilTheWriterCommits(t *testing.T) {
 	tm := newTxManager(impatient)
 
 	release := holdWriteTransaction(t, tdb.DB)
+	// The writer commits once the transaction has met its lock and been
+	// retried, however long that takes; the transaction has attempts
+	// enough to outlast the commit.
 	released := make(chan error, 1)
-	time.AfterFunc(30*time.Millisecond, func() { released <- release() })
+	go func() {
+		deadline := time.Now().Add(30 * time.Second)
+		for tm.Stats().RetriesBusy < 1 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		released <- release()
+	}()
 	err := tm.Transact(context.Background(), func(ctx context.Context) error {
 		return insertAccount(ctx, impatient, 1)
-	})
+	}, database.WithAttempts(1000))
 	if err := <-released; err != nil {
 		t.Errorf("holding transaction: %v", err)
 	}
