@@ -2,26 +2,25 @@ package dal
 
 import (
 	"context"
-
-	"gorm.io/gorm"
+	"time"
 
 	"socialpredict/database"
 	"socialpredict/repository"
 )
 
 // DataAccessLayer gives access to every repository and to transactions
-// spanning them.
+// spanning them. A DataAccessLayer handed to WithTransaction's function is
+// bound to that transaction: every repository it gives, and every service
+// built on it, runs in the transaction, whatever context they are called
+// with.
 type DataAccessLayer struct {
-	db           *gorm.DB
+	db           *database.DB
 	userRepo     repository.UserRepository
 	marketRepo   repository.MarketRepository
 	betRepo      repository.BetRepository
 	ledgerRepo   repository.LedgerRepository
 	positionRepo repository.PositionRepository
 	invariants   repository.InvariantRepository
-	txManager    *database.TransactionManager
-	// txCtx carries the transaction this DAL is bound to; nil at the root.
-	txCtx context.Context
 }
 
 // Users returns the user repository.
@@ -42,50 +41,22 @@ func (d *DataAccessLayer) Positions() repository.PositionRepository { return d.p
 // Invariants returns the invariant checker.
 func (d *DataAccessLayer) Invariants() repository.InvariantRepository { return d.invariants }
 
-// TxManager returns the transaction manager, for its statistics and for
-// context-style transactions (Transact).
-func (d *DataAccessLayer) TxManager() *database.TransactionManager { return d.txManager }
+// Driver returns the engine's name (database.DriverPostgres or
+// database.DriverSQLite), for the few paths that differ by engine.
+func (d *DataAccessLayer) Driver() string { return d.db.Driver() }
 
-// WithTransaction runs fn in one transaction with a DataAccessLayer whose
-// repositories are bound to it: everything fn does through them commits
-// together when fn returns nil, and rolls back when it returns an error or
-// panics. Called on a DAL that is itself bound to a transaction, it nests (a
+// Now returns the current time by the database handle's clock, the one
+// clock of the data layer and the services (see database.WithNowFunc).
+func (d *DataAccessLayer) Now() time.Time { return d.db.Now() }
+
+// WithTransaction runs fn in one transaction with a DataAccessLayer bound to
+// it: everything fn does through it commits together when fn returns nil,
+// and rolls back when it returns an error or panics. Called on a
+// DataAccessLayer that is itself bound to a transaction, it nests (a
 // savepoint). Retries of serialization failures and deadlocks rerun fn from
 // the start (see database.TransactionManager.Transact); the error is fn's.
 func (d *DataAccessLayer) WithTransaction(ctx context.Context, fn func(*DataAccessLayer) error, opts ...database.TxOption) error {
-	if d.txCtx != nil {
-		ctx = database.ContextWithTx(ctx, d.txCtx)
-	}
-	return d.txManager.Transact(ctx, func(txCtx context.Context) error {
-		return fn(d.bound(txCtx))
+	return d.db.Transactions().Transact(d.db.Context(ctx), func(txCtx context.Context) error {
+		return fn(newDAL(d.db.Bind(txCtx)))
 	}, opts...)
-}
-
-// Transact runs fn in a transaction carried by the context it receives:
-// repository calls made with that context join it. It is WithTransaction for
-// code written against contexts.
-func (d *DataAccessLayer) Transact(ctx context.Context, fn func(ctx context.Context) error, opts ...database.TxOption) error {
-	if d.txCtx != nil {
-		ctx = database.ContextWithTx(ctx, d.txCtx)
-	}
-	return d.txManager.Transact(ctx, fn, opts...)
-}
-
-// Retry runs fn, a unit of work that is atomic by itself (one statement),
-// in the transaction this DAL is bound to or ctx carries, once; outside a
-// transaction it reruns fn on the errors a transaction is retried for (see
-// database.TransactionManager.Retry). The error is fn's.
-func (d *DataAccessLayer) Retry(ctx context.Context, fn func(ctx context.Context) error) error {
-	if d.txCtx != nil {
-		ctx = database.ContextWithTx(ctx, d.txCtx)
-	}
-	return d.txManager.Retry(ctx, fn)
-}
-
-// bound returns a DAL whose repositories run in the transaction txCtx carries.
-func (d *DataAccessLayer) bound(txCtx context.Context) *DataAccessLayer {
-	tx := database.Conn(txCtx, d.db)
-	b := newDAL(tx, d.txManager)
-	b.db, b.txCtx = d.db, txCtx
-	return b
 }

@@ -102,14 +102,14 @@ func committed(t *testing.T, d *dal.DataAccessLayer, name string) bool {
 func count(t *testing.T, d *dal.DataAccessLayer, model any, where string, args ...any) int64 {
 	t.Helper()
 	var n int64
-	if err := d.DB().Model(model).Where(where, args...).Count(&n).Error; err != nil {
+	if err := daltest.DB(t, d).Model(model).Where(where, args...).Count(&n).Error; err != nil {
 		t.Fatalf("count %T: %v", model, err)
 	}
 	return n
 }
 
 func TestWithTransactionCommitsAcrossRepositories(t *testing.T) {
-	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, tdb *dbtest.TestDB) {
 		ctx := t.Context()
 		err := d.WithTransaction(ctx, func(tx *dal.DataAccessLayer) error {
 			// The bound repositories join the transaction with any context.
@@ -122,7 +122,7 @@ func TestWithTransactionCommitsAcrossRepositories(t *testing.T) {
 		if !committed(t, d, "alice") {
 			t.Error("nothing committed")
 		}
-		if s := d.TxManager().Stats(); s.Commits != 1 || s.Rollbacks != 0 {
+		if s := tdb.Handle.Transactions().Stats(); s.Commits != 1 || s.Rollbacks != 0 {
 			t.Errorf("Stats() = %+v, want 1 commit, 0 rollbacks", s)
 		}
 	})
@@ -181,7 +181,7 @@ func TestWithTransactionRollsBack(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+			daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, tdb *dbtest.TestDB) {
 				ctx := t.Context()
 				var err error
 				recovered := func() (p any) {
@@ -196,7 +196,7 @@ func TestWithTransactionRollsBack(t *testing.T) {
 				if n := count(t, d, &models.User{}, "1 = 1"); n != 0 {
 					t.Errorf("%d users after the rollback, want 0", n)
 				}
-				if s := d.TxManager().Stats(); s.Commits != 0 || s.Rollbacks != 1 {
+				if s := tdb.Handle.Transactions().Stats(); s.Commits != 0 || s.Rollbacks != 1 {
 					t.Errorf("Stats() = %+v, want 0 commits, 1 rollback", s)
 				}
 				// The connection went back to the pool and works.
@@ -356,7 +356,7 @@ func TestCreateBatchJoinsTransaction(t *testing.T) {
 		return users
 	}
 	const size = 1_300 // several SQLite INSERTs
-	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, tdb *dbtest.TestDB) {
 		ctx := t.Context()
 		u := daltest.User(t, d)
 		m := daltest.Market(t, d, u.ID)
@@ -390,7 +390,7 @@ func TestCreateBatchJoinsTransaction(t *testing.T) {
 			}
 		})
 		t.Run("rolled back with the context transaction", func(t *testing.T) {
-			err := d.Transact(ctx, func(ctx context.Context) error {
+			err := tdb.Handle.Transactions().Transact(ctx, func(ctx context.Context) error {
 				if err := d.Bets().CreateBatch(ctx, newBets(u, m, size)); err != nil {
 					return err
 				}
@@ -443,10 +443,10 @@ func TestCreateBatchJoinsTransaction(t *testing.T) {
 }
 
 func TestTransactContextReachesRepositories(t *testing.T) {
-	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, tdb *dbtest.TestDB) {
 		ctx := t.Context()
 		t.Run("rolled back", func(t *testing.T) {
-			err := d.Transact(ctx, func(ctx context.Context) error {
+			err := tdb.Handle.Transactions().Transact(ctx, func(ctx context.Context) error {
 				if !database.InTransaction(ctx) {
 					return errors.New("the context carries no transaction")
 				}
@@ -472,7 +472,7 @@ func TestTransactContextReachesRepositories(t *testing.T) {
 			}
 		})
 		t.Run("committed", func(t *testing.T) {
-			err := d.Transact(ctx, func(ctx context.Context) error {
+			err := tdb.Handle.Transactions().Transact(ctx, func(ctx context.Context) error {
 				_, err := write(ctx, d, "ctxuser")
 				return err
 			})
@@ -484,11 +484,11 @@ func TestTransactContextReachesRepositories(t *testing.T) {
 			}
 		})
 		t.Run("nested in a savepoint", func(t *testing.T) {
-			err := d.Transact(ctx, func(ctx context.Context) error {
+			err := tdb.Handle.Transactions().Transact(ctx, func(ctx context.Context) error {
 				if _, err := write(ctx, d, "ctxouter"); err != nil {
 					return err
 				}
-				err := d.Transact(ctx, func(ctx context.Context) error {
+				err := tdb.Handle.Transactions().Transact(ctx, func(ctx context.Context) error {
 					if _, err := write(ctx, d, "ctxinner"); err != nil {
 						return err
 					}
@@ -507,7 +507,7 @@ func TestTransactContextReachesRepositories(t *testing.T) {
 			}
 		})
 		t.Run("WithTransaction inside Transact", func(t *testing.T) {
-			err := d.Transact(ctx, func(ctx context.Context) error {
+			err := tdb.Handle.Transactions().Transact(ctx, func(ctx context.Context) error {
 				return d.WithTransaction(ctx, func(tx *dal.DataAccessLayer) error {
 					if _, err := write(ctx, tx, "mixed"); err != nil {
 						return err
@@ -553,10 +553,10 @@ func TestCancelledContextRollsBack(t *testing.T) {
 func TestNewAndOpen(t *testing.T) {
 	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, tdb *dbtest.TestDB) {
 		ctx := t.Context()
-		if d.Users() == nil || d.Markets() == nil || d.Bets() == nil || d.Ledger() == nil || d.Positions() == nil || d.TxManager() == nil {
+		if d.Users() == nil || d.Markets() == nil || d.Bets() == nil || d.Ledger() == nil || d.Positions() == nil || d.Invariants() == nil {
 			t.Fatal("a repository or the transaction manager is nil")
 		}
-		if d.DB() != tdb.DB {
+		if daltest.DB(t, d) != tdb.DB {
 			t.Error("DB() is not the handle the DAL was built on")
 		}
 		// A second DAL opened from the configuration sees the same data.
@@ -573,7 +573,7 @@ func TestNewAndOpen(t *testing.T) {
 			t.Errorf("Close: %v", err)
 		}
 		// New with no logger uses the default one.
-		plain := dal.New(tdb.DB, tdb.Config, nil)
+		plain := dal.New(tdb.Handle)
 		if got, err := plain.Users().GetByID(ctx, u.ID); err != nil || got.ID != u.ID {
 			t.Errorf("GetByID through dal.New(..., nil) = %+v, %v", got, err)
 		}

@@ -17,8 +17,12 @@ import (
 func TestTransactionMetrics(t *testing.T) {
 	_, tdb := daltest.New(t, dbtest.SQLite)
 	m := database.NewMetrics(prometheus.NewRegistry())
-	d := dal.New(tdb.DB, tdb.Config, dbtest.Logger(), dal.WithMetrics(m))
 	ctx := context.Background()
+	d, err := dal.Open(ctx, tdb.Config, dbtest.Logger(), database.WithMetrics(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
 	if err := d.WithTransaction(ctx, func(*dal.DataAccessLayer) error { return nil }); err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,11 @@
 package database
 
 import (
-	"context"
 	"database/sql"
-	"fmt"
 	"log/slog"
 	"time"
 
-	"gorm.io/gorm"
+	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm/logger"
 )
 
@@ -18,12 +16,29 @@ type options struct {
 	log       *slog.Logger
 	now       func() time.Time
 	metrics   *Metrics
+	registry  prometheus.Registerer
 	noMonitor bool
+	skip      []string
 }
 
-// WithMetrics records query, pool and transaction metrics in m.
+// WithMetrics records query, pool and transaction metrics in m (created on
+// the registry of the caller's choosing).
 func WithMetrics(m *Metrics) Option {
 	return func(o *options) { o.metrics = m }
+}
+
+// WithRegistry registers the handle's metrics on reg. Without it (and
+// without WithMetrics) the handle creates a registry of its own: see
+// DB.Gatherer.
+func WithRegistry(reg prometheus.Registerer) Option {
+	return func(o *options) { o.registry = reg }
+}
+
+// WithCallerPackages adds package path prefixes (e.g. "example.com/app/store.")
+// whose frames the query monitor skips when it names the code that ran a
+// statement, besides GORM's, the drivers' and this data layer's.
+func WithCallerPackages(prefixes ...string) Option {
+	return func(o *options) { o.skip = append(o.skip, prefixes...) }
 }
 
 // WithoutQueryMonitor leaves the query monitor out (no metrics, slow query
@@ -41,82 +56,6 @@ func WithLogger(log *slog.Logger) Option {
 // columns), so tests can control the clock. The default is time.Now in UTC.
 func WithNowFunc(now func() time.Time) Option {
 	return func(o *options) { o.now = now }
-}
-
-// NewDatabase opens the database cfg describes and returns it once a first
-// connection works, with the pool configured from cfg.ConnectionPool.
-//
-// The first connection is retried up to cfg.ConnectRetry.Attempts times with
-// capped exponential backoff and jitter, logging one line per attempt (with
-// the password redacted). It returns an error matching confkit.ErrInvalid
-// when cfg is invalid, one matching errs.ErrUnavailable (and naming host:port)
-// when every attempt failed, and ctx's error when ctx ends first. No error or
-// log line contains the password.
-//
-// On SQLite the writers of the returned handle queue in arrival order
-// before they take SQLite's write lock (see the WriteQueueName plugin and
-// TransactionManager); readers do not queue.
-func NewDatabase(ctx context.Context, cfg Config, opts ...Option) (*gorm.DB, error) {
-	o := options{log: slog.Default(), now: func() time.Time { return time.Now().UTC() }}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	cfg.Driver = cfg.driver()
-	cfg.Resolve(func(string) bool { return false })
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-
-	var (
-		sqlDB     *sql.DB
-		dialector gorm.Dialector
-		err       error
-	)
-	switch cfg.Driver {
-	case DriverPostgres:
-		sqlDB, dialector, err = openPostgres(cfg)
-	default:
-		sqlDB, dialector, err = openSQLite(cfg)
-	}
-	if err != nil {
-		return nil, redact(fmt.Errorf("open %s: %w", cfg.Target(), err), cfg.Password)
-	}
-	applyPool(sqlDB, cfg.ConnectionPool)
-
-	if err := connectWithRetry(ctx, sqlDB, cfg, o.log); err != nil {
-		sqlDB.Close()
-		return nil, err
-	}
-	db, err := gorm.Open(dialector, &gorm.Config{
-		Logger:               gormLogger(o.log, cfg.Monitoring),
-		NowFunc:              o.now,
-		DisableAutomaticPing: true,
-	})
-	if err != nil {
-		sqlDB.Close()
-		return nil, redact(fmt.Errorf("initialise gorm for %s: %w", cfg.Target(), err), cfg.Password)
-	}
-	if !o.noMonitor {
-		mon := NewQueryMonitor(cfg.Monitoring, o.log.With("component", "query_monitor"), o.metrics)
-		if cfg.Monitoring.ExplainSlowQueries && cfg.Driver == DriverPostgres {
-			mon.explain = explainInBackground(db, o.log.With("component", "query_monitor"))
-		}
-		if err := db.Use(mon); err != nil {
-			sqlDB.Close()
-			return nil, fmt.Errorf("install the query monitor: %w", err)
-		}
-	}
-	if cfg.Driver == DriverSQLite {
-		// After the monitor: writers queue here before BEGIN (see writeQueue).
-		if err := db.Use(newWriteQueue(cfg.SQLite.BusyTimeout, o.metrics)); err != nil {
-			sqlDB.Close()
-			return nil, fmt.Errorf("install the write queue: %w", err)
-		}
-	}
-	if o.metrics != nil {
-		o.metrics.RegisterPool(sqlDB, cfg.Address())
-	}
-	return db, nil
 }
 
 // applyPool applies the pool settings; they show in sql.DB.Stats().
@@ -143,13 +82,4 @@ func gormLogger(log *slog.Logger, m MonitoringConfig) logger.Interface {
 		ParameterizedQueries:      true,
 		IgnoreRecordNotFoundError: true,
 	})
-}
-
-// Close closes the connection pool behind db. It returns the pool's error.
-func Close(db *gorm.DB) error {
-	sqlDB, err := db.DB()
-	if err != nil {
-		return err
-	}
-	return sqlDB.Close()
 }

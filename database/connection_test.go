@@ -17,7 +17,7 @@ import (
 
 func TestConnectAndPing(t *testing.T) {
 	dbtest.Run(t, dbtest.Empty, func(t *testing.T, tdb *dbtest.TestDB) {
-		res, err := database.Ping(context.Background(), tdb.DB)
+		res, err := database.Ping(context.Background(), tdb.Handle)
 		if err != nil {
 			t.Fatalf("Ping: %v", err)
 		}
@@ -36,8 +36,8 @@ func TestPoolSettingsApplied(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer database.Close(db)
-		sqlDB, _ := db.DB()
+		defer db.Close()
+		sqlDB, _ := db.GormDB().DB()
 		// Hold three connections at once, then release them: one stays idle.
 		var wg sync.WaitGroup
 		conns := make(chan func(), 3)

@@ -123,8 +123,9 @@ func TestExplainRefusesBeforeSending(t *testing.T) {
 
 		// On a closed pool anything sent would fail with "database is
 		// closed": the refusal comes first.
-		closed := dbtest.New(t, tdb.Engine, dbtest.Empty).DB
-		if err := database.Close(closed); err != nil {
+		closedDB := dbtest.New(t, tdb.Engine, dbtest.Empty).Handle
+		closed := closedDB.GormDB()
+		if err := closedDB.Close(); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := database.Explain(ctx, closed, "SELECT 1; DROP TABLE users", nil, database.ExplainOptions{}); !errors.Is(err, database.ErrMultipleStatements) {

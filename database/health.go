@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"gorm.io/gorm"
 
 	"socialpredict/internal/confkit"
 )
@@ -23,7 +22,7 @@ import (
 // health_check.retries counts, and the last report. Its methods are safe
 // for concurrent use.
 type DatabaseHealthChecker struct {
-	db  *gorm.DB
+	db  *DB
 	cfg HealthCheckConfig
 	o   healthOptions
 
@@ -43,10 +42,14 @@ type DatabaseHealthChecker struct {
 // fields must be set, as Config.Validate requires) and opts. It returns an
 // error matching confkit.ErrInvalid, listing every problem, when cfg or an
 // option is invalid.
-func NewHealthChecker(db *gorm.DB, cfg HealthCheckConfig, opts ...HealthOption) (*DatabaseHealthChecker, error) {
+func NewHealthChecker(db *DB, cfg HealthCheckConfig, opts ...HealthOption) (*DatabaseHealthChecker, error) {
 	o := healthOptions{
 		maxOpen: -1, log: slog.Default(), leak: 30 * time.Second, longRunning: 30 * time.Second,
 		idleInTx: 30 * time.Second, window: 100, testQuery: "SELECT 1",
+	}
+	if db != nil {
+		// The handle's own transactions and metrics, unless opts say otherwise.
+		o.tm, o.metrics = db.tm, db.metrics
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -110,7 +113,7 @@ func (c *DatabaseHealthChecker) observe(ctx context.Context) healthObservation {
 // connection itself) and the waits since the previous check.
 func (c *DatabaseHealthChecker) checkPool(obs *healthObservation) HealthCheckResult {
 	res := HealthCheckResult{Name: HealthCheckPool, Status: HealthOK}
-	sqlDB, err := c.db.DB()
+	sqlDB, err := c.db.gorm.DB()
 	if err != nil {
 		res.Status, res.Message = HealthSkipped, "no connection pool: "+err.Error()
 		return res
@@ -147,7 +150,7 @@ func (c *DatabaseHealthChecker) checkPool(obs *healthObservation) HealthCheckRes
 // returns how long it took.
 func (c *DatabaseHealthChecker) testQuery(ctx context.Context) (time.Duration, error) {
 	start := time.Now()
-	rows, err := c.db.WithContext(ctx).Raw(c.o.testQuery).Rows()
+	rows, err := c.db.gorm.WithContext(ctx).Raw(c.o.testQuery).Rows()
 	if err != nil {
 		return time.Since(start), err
 	}
@@ -167,7 +170,7 @@ func (c *DatabaseHealthChecker) checkTransactions(obs *healthObservation) Health
 	if c.o.tm != nil {
 		held = c.o.tm.LongTransactions(c.o.leak)
 	}
-	held = append(held, LongConnections(c.db, c.o.leak)...)
+	held = append(held, c.db.LongConnections(c.o.leak)...)
 	// Read the clock after selecting them: each was older than the
 	// threshold when it was selected, so HeldFor is never below it.
 	now := time.Now()
@@ -202,8 +205,8 @@ func (c *DatabaseHealthChecker) checkLocks(ctx context.Context, obs *healthObser
 	locks := HealthCheckResult{Name: HealthCheckLocks, Status: HealthSkipped}
 	sessions := HealthCheckResult{Name: HealthCheckSessions, Status: HealthSkipped}
 	switch {
-	case c.db.Dialector.Name() != DriverPostgres:
-		locks.Message = "not supported on " + c.db.Dialector.Name()
+	case c.db.Driver() != DriverPostgres:
+		locks.Message = "not supported on " + c.db.Driver()
 		sessions.Message = locks.Message
 		return []HealthCheckResult{locks, sessions}
 	case obs.queryErr != nil:
@@ -211,7 +214,7 @@ func (c *DatabaseHealthChecker) checkLocks(ctx context.Context, obs *healthObser
 		return []HealthCheckResult{locks, sessions}
 	}
 	start := time.Now()
-	rep, err := InspectLocks(ctx, c.db, LockThresholds{LongRunning: c.o.longRunning, IdleInTransaction: c.o.idleInTx})
+	rep, err := InspectLocks(ctx, c.db.gorm, LockThresholds{LongRunning: c.o.longRunning, IdleInTransaction: c.o.idleInTx})
 	locks.Duration = time.Since(start)
 	if err != nil {
 		locks.Message = "not run: " + err.Error()
@@ -250,7 +253,7 @@ func healthPIDs(pids []int) string {
 // report.
 func (c *DatabaseHealthChecker) record(obs healthObservation) (*HealthReport, error) {
 	r := &HealthReport{
-		Driver: c.db.Dialector.Name(), CheckedAt: obs.start.UTC(), Retries: c.cfg.Retries,
+		Driver: c.db.Driver(), CheckedAt: obs.start.UTC(), Retries: c.cfg.Retries,
 		Pool: obs.pool, LongTransactions: obs.leaks, Locks: obs.locks,
 	}
 	query := HealthCheckResult{Name: HealthCheckQuery, Status: HealthOK, Duration: obs.queryDur}

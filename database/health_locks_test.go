@@ -21,7 +21,7 @@ func TestHealthReportsBlockedSessionWithBothPIDs(t *testing.T) {
 	ctx := context.Background()
 	holder, holderPID := healthPgSession(t, tdb.DB)
 	waiter, waiterPID := healthPgSession(t, tdb.DB)
-	hc := newHealthChecker(t, tdb.DB, healthConfig(healthNoTimeout, 3))
+	hc := newHealthChecker(t, tdb.Handle, healthConfig(healthNoTimeout, 3))
 
 	healthSessionExec(t, holder, "BEGIN")
 	healthSessionExec(t, holder, "UPDATE health_rows SET v = v + 1 WHERE id = 1")
@@ -65,7 +65,7 @@ func TestHealthReportsIdleInTransactionAndLongRunningSessions(t *testing.T) {
 	ctx := context.Background()
 	idle, idlePID := healthPgSession(t, tdb.DB)
 	sleeper, sleeperPID := healthPgSession(t, tdb.DB)
-	hc := newHealthChecker(t, tdb.DB, healthConfig(healthNoTimeout, 3),
+	hc := newHealthChecker(t, tdb.Handle, healthConfig(healthNoTimeout, 3),
 		database.WithHealthLongRunning(50*time.Millisecond), database.WithHealthIdleInTransaction(50*time.Millisecond))
 
 	healthSessionExec(t, idle, "BEGIN")
@@ -118,7 +118,7 @@ func TestHealthCheckRespectsTimeoutWhenTestQueryIsBlocked(t *testing.T) {
 	ctx := context.Background()
 	holder, _ := healthPgSession(t, tdb.DB)
 	const timeout = 200 * time.Millisecond
-	hc := newHealthChecker(t, tdb.DB, healthConfig(timeout, 1), database.WithHealthTestQuery("SELECT count(*) FROM health_rows"))
+	hc := newHealthChecker(t, tdb.Handle, healthConfig(timeout, 1), database.WithHealthTestQuery("SELECT count(*) FROM health_rows"))
 
 	healthSessionExec(t, holder, "BEGIN")
 	healthSessionExec(t, holder, "LOCK TABLE health_rows IN ACCESS EXCLUSIVE MODE")

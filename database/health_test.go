@@ -22,7 +22,7 @@ import (
 
 func TestHealthyReportOnBothEngines(t *testing.T) {
 	dbtest.Run(t, dbtest.Empty, func(t *testing.T, tdb *dbtest.TestDB) {
-		hc := newHealthChecker(t, tdb.DB, healthConfig(healthNoTimeout, 3))
+		hc := newHealthChecker(t, tdb.Handle, healthConfig(healthNoTimeout, 3))
 
 		r, err := hc.Check(context.Background())
 		if err != nil {
@@ -72,7 +72,7 @@ func TestHealthyReportOnBothEngines(t *testing.T) {
 
 func TestHealthReportIsJSON(t *testing.T) {
 	dbtest.Run(t, dbtest.Empty, func(t *testing.T, tdb *dbtest.TestDB) {
-		hc := newHealthChecker(t, tdb.DB, healthConfig(healthNoTimeout, 3))
+		hc := newHealthChecker(t, tdb.Handle, healthConfig(healthNoTimeout, 3))
 		r, err := hc.Check(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -123,7 +123,7 @@ func TestNewHealthCheckerRejectsInvalidSettings(t *testing.T) {
 			if tt.cfg != nil {
 				tt.cfg(&cfg)
 			}
-			hc, err := database.NewHealthChecker(tdb.DB, cfg, tt.opts...)
+			hc, err := database.NewHealthChecker(tdb.Handle, cfg, tt.opts...)
 			if !errors.Is(err, confkit.ErrInvalid) || hc != nil {
 				t.Errorf("NewHealthChecker = %v, %v; want nil and an error matching confkit.ErrInvalid", hc, err)
 			}
@@ -139,10 +139,10 @@ func TestHealthPoolExhaustionDegradesUntilReleased(t *testing.T) {
 		hc := newHealthChecker(t, db, healthConfig(3*time.Second, 3))
 		ctx := context.Background()
 
-		release := healthHoldConns(t, db, 2)
+		release := healthHoldConns(t, db.GormDB(), 2)
 		waiter := make(chan error, 1)
-		go func() { waiter <- db.WithContext(ctx).Exec("SELECT 1").Error }()
-		healthEventually(t, healthWait, func() bool { return healthSQLDB(t, db).Stats().WaitCount >= 1 })
+		go func() { waiter <- db.GormDB().WithContext(ctx).Exec("SELECT 1").Error }()
+		healthEventually(t, healthWait, func() bool { return healthSQLDB(t, db.GormDB()).Stats().WaitCount >= 1 })
 
 		r, err := hc.Check(ctx)
 		if err != nil {
@@ -169,7 +169,7 @@ func TestHealthPoolExhaustionDegradesUntilReleased(t *testing.T) {
 func TestHealthReportsLeakedTransaction(t *testing.T) {
 	dbtest.Run(t, dbtest.Empty, func(t *testing.T, tdb *dbtest.TestDB) {
 		tm := database.NewTransactionManager(tdb.DB, database.WithTxLogger(dbtest.Logger()))
-		hc := newHealthChecker(t, tdb.DB, healthConfig(healthNoTimeout, 3),
+		hc := newHealthChecker(t, tdb.Handle, healthConfig(healthNoTimeout, 3),
 			database.WithHealthTransactions(tm), database.WithHealthLeakThreshold(50*time.Millisecond))
 		ctx := context.Background()
 
@@ -212,10 +212,10 @@ func TestHealthReportsLeakedTransaction(t *testing.T) {
 
 func TestHealthReportsLeakedConnection(t *testing.T) {
 	dbtest.Run(t, dbtest.Empty, func(t *testing.T, tdb *dbtest.TestDB) {
-		hc := newHealthChecker(t, tdb.DB, healthConfig(healthNoTimeout, 3), database.WithHealthLeakThreshold(50*time.Millisecond))
+		hc := newHealthChecker(t, tdb.Handle, healthConfig(healthNoTimeout, 3), database.WithHealthLeakThreshold(50*time.Millisecond))
 		started, hold, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 		go func() {
-			done <- database.Raw(context.Background(), tdb.DB, func(any) error {
+			done <- tdb.Handle.Raw(context.Background(), func(any) error {
 				close(started)
 				<-hold
 				return nil
@@ -251,17 +251,17 @@ func TestHealthTestQueryFailureIsUnhealthy(t *testing.T) {
 		cancelled, cancel := context.WithCancel(context.Background())
 		cancel()
 		closed := openHealthPool(t, tdb, 2)
-		if err := database.Close(closed); err != nil {
+		if err := closed.Close(); err != nil {
 			t.Fatal(err)
 		}
 		tests := []struct {
 			name  string
-			db    *gorm.DB
+			db    *database.DB
 			ctx   context.Context
 			cause error
 		}{
 			{name: "closed pool", db: closed, ctx: context.Background()}, // database/sql exports no error for it
-			{name: "cancelled context", db: tdb.DB, ctx: cancelled, cause: context.Canceled},
+			{name: "cancelled context", db: tdb.Handle, ctx: cancelled, cause: context.Canceled},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -286,7 +286,7 @@ func TestHealthTestQueryFailureIsUnhealthy(t *testing.T) {
 
 func TestHealthRetriesConsecutiveFailures(t *testing.T) {
 	dbtest.Run(t, dbtest.Empty, func(t *testing.T, tdb *dbtest.TestDB) {
-		hc := newHealthChecker(t, tdb.DB, healthConfig(healthNoTimeout, 3))
+		hc := newHealthChecker(t, tdb.Handle, healthConfig(healthNoTimeout, 3))
 		failing, cancel := context.WithCancel(context.Background())
 		cancel()
 		steps := []struct {
@@ -320,7 +320,7 @@ func TestHealthCheckRespectsTimeoutWhenPoolIsExhausted(t *testing.T) {
 		db := openHealthPool(t, tdb, 1)
 		const timeout = 200 * time.Millisecond
 		hc := newHealthChecker(t, db, healthConfig(timeout, 1))
-		defer healthHoldConns(t, db, 1)()
+		defer healthHoldConns(t, db.GormDB(), 1)()
 
 		start := time.Now()
 		r, err := hc.Check(context.Background())
@@ -332,7 +332,7 @@ func TestHealthCheckRespectsTimeoutWhenPoolIsExhausted(t *testing.T) {
 func TestHealthMetrics(t *testing.T) {
 	dbtest.Run(t, dbtest.Empty, func(t *testing.T, tdb *dbtest.TestDB) {
 		m := database.NewMetrics(prometheus.NewRegistry())
-		hc := newHealthChecker(t, tdb.DB, healthConfig(healthNoTimeout, 1), database.WithHealthMetrics(m))
+		hc := newHealthChecker(t, tdb.Handle, healthConfig(healthNoTimeout, 1), database.WithHealthMetrics(m))
 		cancelled, cancel := context.WithCancel(context.Background())
 		cancel()
 		steps := []struct {
@@ -372,7 +372,7 @@ func TestHealthBackgroundChecks(t *testing.T) {
 	dbtest.Run(t, dbtest.Empty, func(t *testing.T, tdb *dbtest.TestDB) {
 		cfg := healthConfig(healthNoTimeout, 3)
 		cfg.Interval = 20 * time.Millisecond
-		hc := newHealthChecker(t, tdb.DB, cfg)
+		hc := newHealthChecker(t, tdb.Handle, cfg)
 		if r, ok := hc.Last(); ok || r != nil {
 			t.Fatalf("Last() before any check = %v, %v; want nil, false", r, ok)
 		}
@@ -407,7 +407,7 @@ func TestHealthBackgroundChecks(t *testing.T) {
 
 func TestHealthResponseTimeWindow(t *testing.T) {
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
-	hc := newHealthChecker(t, tdb.DB, healthConfig(healthNoTimeout, 3), database.WithHealthWindow(3))
+	hc := newHealthChecker(t, tdb.Handle, healthConfig(healthNoTimeout, 3), database.WithHealthWindow(3))
 	for i := range 5 {
 		r := healthMustCheck(t, hc)
 		rt := r.ResponseTime
@@ -445,7 +445,7 @@ func healthConfig(timeout time.Duration, retries int) database.HealthCheckConfig
 
 // newHealthChecker returns a checker of db logging to the test logger; it is
 // stopped when the test ends.
-func newHealthChecker(t *testing.T, db *gorm.DB, cfg database.HealthCheckConfig, opts ...database.HealthOption) *database.DatabaseHealthChecker {
+func newHealthChecker(t *testing.T, db *database.DB, cfg database.HealthCheckConfig, opts ...database.HealthOption) *database.DatabaseHealthChecker {
 	t.Helper()
 	opts = append([]database.HealthOption{database.WithHealthLogger(dbtest.Logger())}, opts...)
 	hc, err := database.NewHealthChecker(db, cfg, opts...)
@@ -478,7 +478,7 @@ func healthStatus(t *testing.T, r *database.HealthReport, name string) database.
 
 // openHealthPool opens another pool on the test database with maxOpen
 // connections at most; it is closed when the test ends.
-func openHealthPool(t *testing.T, tdb *dbtest.TestDB, maxOpen int) *gorm.DB {
+func openHealthPool(t *testing.T, tdb *dbtest.TestDB, maxOpen int) *database.DB {
 	t.Helper()
 	cfg := tdb.Config
 	cfg.ConnectionPool.MaxOpenConns, cfg.ConnectionPool.MaxIdleConns = maxOpen, maxOpen
@@ -486,7 +486,7 @@ func openHealthPool(t *testing.T, tdb *dbtest.TestDB, maxOpen int) *gorm.DB {
 	if err != nil {
 		t.Fatalf("open a pool of %d: %v", maxOpen, err)
 	}
-	t.Cleanup(func() { _ = database.Close(db) }) // a test may have closed it already
+	t.Cleanup(func() { _ = db.Close() }) // a test may have closed it already
 	return db
 }
 

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // PingResult is what Ping learns about the database.
@@ -24,13 +22,13 @@ const pingSamples = 5
 
 // Ping checks that db answers and reports its engine, server version and
 // round-trip latency. It returns the first query error, wrapped.
-func Ping(ctx context.Context, db *gorm.DB) (PingResult, error) {
-	res := PingResult{Driver: db.Dialector.Name()}
+func Ping(ctx context.Context, db *DB) (PingResult, error) {
+	res := PingResult{Driver: db.Driver()}
 	versionSQL := "SELECT sqlite_version()"
 	if res.Driver == DriverPostgres {
 		versionSQL = "SELECT current_setting('server_version')"
 	}
-	conn := db.WithContext(ctx)
+	conn := db.gorm.WithContext(ctx)
 	if err := conn.Raw(versionSQL).Scan(&res.ServerVersion).Error; err != nil {
 		return res, fmt.Errorf("ping %s: read server version: %w", res.Driver, err)
 	}

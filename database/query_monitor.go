@@ -5,9 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -21,9 +23,9 @@ const QueryMonitorName = "socialpredict:query_monitor"
 
 // QueryMonitor is a GORM plugin that watches every statement: latency and
 // error metrics, the slow query log, and N+1 detection within a QueryScope.
-// Install it with db.Use (NewDatabase does).
+// NewDatabase installs one on every handle (see DB).
 type QueryMonitor struct {
-	// held tracks connections taken from the pool through Raw.
+	// held tracks connections taken from the pool through DB.Raw.
 	held    activeSet
 	cfg     MonitoringConfig
 	log     *slog.Logger
@@ -31,27 +33,38 @@ type QueryMonitor struct {
 	system  string
 	// explain captures the plan of a slow SELECT (nil: off).
 	explain func(ctx context.Context, sql string, vars []any)
+	// skip lists the package path prefixes whose frames are not call sites;
+	// sites caches, per program counter, its file:line or "" for a skipped
+	// frame.
+	skip  atomic.Pointer[[]string]
+	sites atomic.Pointer[sync.Map]
 }
+
+// internalPackages are the frames never named as call sites: GORM, the
+// drivers, database/sql, the runtime and this package.
+var internalPackages = []string{"gorm.io/", "github.com/jackc/", "github.com/glebarez/", "modernc.org/",
+	"database/sql.", "runtime.", "socialpredict/database."}
 
 // NewQueryMonitor returns a monitor configured by cfg; metrics may be nil.
-func NewQueryMonitor(cfg MonitoringConfig, log *slog.Logger, metrics *Metrics) *QueryMonitor {
-	return &QueryMonitor{cfg: cfg, log: log, metrics: metrics, held: activeSet{kind: "connection"}}
-}
-
-// monitorOf returns the monitor installed on db, or nil.
-func monitorOf(db *gorm.DB) *QueryMonitor {
-	m, _ := db.Config.Plugins[QueryMonitorName].(*QueryMonitor)
+// Its call sites skip the frames of internalPackages and of skip (package
+// path prefixes such as "socialpredict/repository.").
+func NewQueryMonitor(cfg MonitoringConfig, log *slog.Logger, metrics *Metrics, skip ...string) *QueryMonitor {
+	m := &QueryMonitor{cfg: cfg, log: log, metrics: metrics, held: activeSet{kind: "connection"}}
+	m.SkipCallers(skip...)
 	return m
 }
 
-// LongConnections returns the connections taken from db's pool through Raw
-// (outside a transaction) and held for longer than d, oldest first, each
-// with the stack of the code that took it; none when db has no monitor.
-func LongConnections(db *gorm.DB, d time.Duration) []ActiveTx {
-	if m := monitorOf(db); m != nil {
-		return m.held.olderThan(d)
+// SkipCallers adds package path prefixes whose frames are not named as the
+// code that ran a statement: the layers above this package that only pass
+// queries on (the repositories, the data access layer). Safe for concurrent
+// use.
+func (m *QueryMonitor) SkipCallers(prefixes ...string) {
+	all := slices.Concat(internalPackages, prefixes)
+	if old := m.skip.Load(); old != nil {
+		all = slices.Concat(*old, prefixes)
 	}
-	return nil
+	m.skip.Store(&all)
+	m.sites.Store(new(sync.Map))
 }
 
 // Name identifies the plugin.
@@ -98,15 +111,6 @@ func (m *QueryMonitor) Initialize(db *gorm.DB) error {
 	return nil
 }
 
-// Observe records a statement run outside GORM (straight through pgx) as
-// the plugin records GORM's: call it with the statement's start time and
-// error. It does nothing when db has no monitor installed.
-func Observe(ctx context.Context, db *gorm.DB, sql string, table string, rows int64, start time.Time, err error) {
-	if m := monitorOf(db); m != nil {
-		m.observe(ctx, sql, nil, table, rows, start, err)
-	}
-}
-
 func (m *QueryMonitor) observe(ctx context.Context, sql string, vars []any, table string, rows int64, start time.Time, err error) {
 	if sql == "" {
 		return
@@ -126,7 +130,7 @@ func (m *QueryMonitor) observe(ctx context.Context, sql string, vars []any, tabl
 	scope := scopeFrom(ctx)
 	slow := m.cfg.SlowQueryThreshold > 0 && d >= m.cfg.SlowQueryThreshold
 	if scope != nil || slow {
-		caller = callSite()
+		caller = m.callSite()
 	}
 	if slow {
 		if m.metrics != nil {
@@ -196,14 +200,14 @@ func errorClass(err error) string {
 // layer packages: the code that asked for the data. What each program
 // counter resolves to is cached, so that a query costs a stack walk but no
 // symbol lookups.
-func callSite() string {
+func (m *QueryMonitor) callSite() string {
 	// Most call sites are within the first 24 frames (GORM's and the data
 	// layer's); look deeper only when they are not.
 	for _, depth := range []int{24, 96} {
 		buf := make([]uintptr, depth)
 		pcs := buf[:runtime.Callers(3, buf)]
 		for _, pc := range pcs {
-			if site, ok := siteOf(pc); ok {
+			if site, ok := m.siteOf(pc); ok {
 				return site
 			}
 		}
@@ -214,29 +218,26 @@ func callSite() string {
 	return "unknown"
 }
 
-// sites caches, per program counter, its file:line or "" for internal frames.
-var sites sync.Map
-
-// siteOf returns the file:line of pc, and false for an internal frame.
-func siteOf(pc uintptr) (string, bool) {
+// siteOf returns the file:line of pc, and false for a skipped frame.
+func (m *QueryMonitor) siteOf(pc uintptr) (string, bool) {
+	sites := m.sites.Load()
 	if v, ok := sites.Load(pc); ok {
 		s := v.(string)
 		return s, s != ""
 	}
 	frame, _ := runtime.CallersFrames([]uintptr{pc}).Next()
 	site := ""
-	if !internalFrame(frame.Function) {
+	if !m.skipped(frame.Function) {
 		site = frame.File + ":" + strconv.Itoa(frame.Line)
 	}
 	sites.Store(pc, site)
 	return site, site != ""
 }
 
-// internalFrame reports whether a function belongs to GORM, the drivers,
-// the standard library's database/sql, or this project's data layer.
-func internalFrame(fn string) bool {
-	for _, p := range []string{"gorm.io/", "github.com/jackc/", "github.com/glebarez/", "database/sql.",
-		"socialpredict/database.", "socialpredict/repository.", "socialpredict/dal.", "runtime."} {
+// skipped reports whether a function belongs to a package whose frames are
+// not call sites.
+func (m *QueryMonitor) skipped(fn string) bool {
+	for _, p := range *m.skip.Load() {
 		if strings.HasPrefix(fn, p) {
 			return true
 		}

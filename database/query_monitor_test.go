@@ -34,8 +34,8 @@ func monitored(t *testing.T, tdb *dbtest.TestDB, rec *recorder, change func(*dat
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { database.Close(db) })
-	return db, reg
+	t.Cleanup(func() { db.Close() })
+	return db.GormDB(), reg
 }
 
 // slowRecords returns the attributes of each "slow query" record.
@@ -242,7 +242,7 @@ func TestNPlusOneDetection(t *testing.T) {
 
 		ctx, scope = database.WithQueryScope(context.Background())
 		var users []models.User
-		if err := d.DB().WithContext(ctx).Where("id IN ?", ids).Find(&users).Error; err != nil || len(users) != 15 {
+		if err := daltest.DB(t, d).WithContext(ctx).Where("id IN ?", ids).Find(&users).Error; err != nil || len(users) != 15 {
 			t.Fatal(err)
 		}
 		if found := scope.Findings(); len(found) != 0 {

@@ -47,6 +47,12 @@ type TxOptions struct {
 	// Attempts overrides the manager's attempts for this transaction (0:
 	// the manager's).
 	Attempts int
+	// Autocommit says fn is one unit of work atomic by itself (one
+	// statement, or a pipeline that brings its own BEGIN and COMMIT): no
+	// transaction is begun for it, which saves two round trips. Outside a
+	// transaction fn is retried as a transaction would be; inside one it
+	// joins it and runs once.
+	Autocommit bool
 }
 
 // TxOption sets a TxOptions field.
@@ -65,6 +71,10 @@ func WithTimeout(d time.Duration) TxOption { return func(o *TxOptions) { o.Timeo
 
 // WithPropagation sets what happens inside an outer transaction.
 func WithPropagation(p Propagation) TxOption { return func(o *TxOptions) { o.Propagation = p } }
+
+// Autocommit marks fn as atomic by itself: no transaction is begun for it
+// (see TxOptions.Autocommit).
+func Autocommit() TxOption { return func(o *TxOptions) { o.Autocommit = true } }
 
 // WithAttempts sets the attempts of this transaction (1: no retry).
 func WithAttempts(n int) TxOption { return func(o *TxOptions) { o.Attempts = n } }
@@ -183,6 +193,12 @@ func (tm *TransactionManager) Transact(ctx context.Context, fn func(ctx context.
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
+	if o.Autocommit {
+		if txFrom(ctx) != nil {
+			return fn(ctx)
+		}
+		return TranslateUnavailable(tm.retry(ctx, tm.attemptsFor(o), "statement", func() error { return fn(ctx) }))
+	}
 	if outer := txFrom(ctx); outer != nil {
 		switch o.Propagation {
 		case Join:
@@ -192,10 +208,7 @@ func (tm *TransactionManager) Transact(ctx context.Context, fn func(ctx context.
 		}
 		ctx = context.WithValue(ctx, txKey{}, (*txState)(nil)) // RequiresNew: hide the outer one
 	}
-	attempts := o.Attempts
-	if attempts <= 0 {
-		attempts = tm.attempts
-	}
+	attempts := tm.attemptsFor(o)
 	start := time.Now()
 	id := tm.active.add()
 	err := tm.retry(ctx, attempts, "transaction", func() error { return tm.runOnce(ctx, fn, o) })
@@ -350,14 +363,11 @@ func (tm *TransactionManager) savepoint(ctx context.Context, outer *txState, fn 
 	return nil
 }
 
-// Retry runs fn, a unit of work that is atomic by itself (one statement, or
-// work that joins the transaction ctx already carries), and reruns it on the
-// errors Transact retries, without starting a transaction: a single
-// statement in autocommit mode costs one round trip instead of three. Inside
-// a transaction it runs fn once: only the outermost call retries.
-func (tm *TransactionManager) Retry(ctx context.Context, fn func(ctx context.Context) error) error {
-	if txFrom(ctx) != nil {
-		return fn(ctx)
+// attemptsFor returns how many times a transaction with options o runs at
+// most.
+func (tm *TransactionManager) attemptsFor(o TxOptions) int {
+	if o.Attempts > 0 {
+		return o.Attempts
 	}
-	return TranslateUnavailable(tm.retry(ctx, tm.attempts, "statement", func() error { return fn(ctx) }))
+	return tm.attempts
 }

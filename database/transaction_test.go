@@ -668,8 +668,8 @@ func openImpatientSQLite(t *testing.T, tdb *dbtest.TestDB) *gorm.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { database.Close(db) })
-	return db
+	t.Cleanup(func() { db.Close() })
+	return db.GormDB()
 }
 
 // holdWriteTransaction starts a write transaction on db and returns once it

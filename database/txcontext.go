@@ -38,30 +38,6 @@ func Conn(ctx context.Context, db *gorm.DB) *gorm.DB {
 	return db.WithContext(ctx)
 }
 
-// Raw runs fn with the driver connection under the transaction ctx carries
-// (a *stdlib.Conn for PostgreSQL, for pgx's CopyFrom), or under a
-// connection taken from db's pool when there is none. It returns fn's error,
-// or the error of taking a connection.
-func Raw(ctx context.Context, db *gorm.DB, fn func(driverConn any) error) error {
-	if s := txFrom(ctx); s != nil {
-		return s.conn.Raw(fn)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return err
-	}
-	conn, err := sqlDB.Conn(ctx)
-	if err != nil {
-		return poolTimeout(ctx, err)
-	}
-	defer conn.Close()
-	if m := monitorOf(db); m != nil {
-		id := m.held.add()
-		defer m.held.remove(id)
-	}
-	return conn.Raw(fn)
-}
-
 // ContextWithTx returns ctx carrying the transaction that from carries (ctx
 // itself when from carries none), keeping ctx's deadline and values: for
 // code that holds a transaction's handle but was called with another

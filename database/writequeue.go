@@ -89,15 +89,6 @@ func writeQueueOf(db *gorm.DB) *writeQueue {
 	return q
 }
 
-// WriteQueueWaiting returns how many writers wait in db's write queue (0
-// when db has none): for diagnostics and tests.
-func WriteQueueWaiting(db *gorm.DB) int {
-	if q := writeQueueOf(db); q != nil {
-		return q.waiting()
-	}
-	return 0
-}
-
 func (q *writeQueue) waiting() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()

@@ -277,12 +277,13 @@ func TestWriteQueueOnlyOnSQLite(t *testing.T) {
 func TestWriteQueueWaitMetric(t *testing.T) {
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	reg := prometheus.NewRegistry()
-	db, err := database.NewDatabase(context.Background(), tdb.Config, database.WithLogger(dbtest.Logger()),
+	h, err := database.NewDatabase(context.Background(), tdb.Config, database.WithLogger(dbtest.Logger()),
 		database.WithMetrics(database.NewMetrics(reg)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { database.Close(db) })
+	t.Cleanup(func() { h.Close() })
+	db := h.GormDB()
 	createWriteLog(t, db) // one Exec
 	err = newTxManager(db).Transact(context.Background(), func(ctx context.Context) error { return logWrite(ctx, db, "A") })
 	if err != nil {

@@ -39,11 +39,11 @@ func TestConcurrentRunnersApplyEachMigrationOnce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { database.Close(db) })
+			t.Cleanup(func() { db.Close() })
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				res, err := manager(db, migs).Up(ctx)
+				res, err := manager(db.GormDB(), migs).Up(ctx)
 				errs[i] = err
 				if res != nil {
 					steps[i] = len(res.Steps)
@@ -93,8 +93,8 @@ func TestSecondRunnerTimesOutWhileLocked(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer database.Close(other)
-		_, err = manager(other, []migration.Migration{createTable("1", "a")}, migration.WithLockTimeout(300*time.Millisecond)).Up(ctx)
+		defer other.Close()
+		_, err = manager(other.GormDB(), []migration.Migration{createTable("1", "a")}, migration.WithLockTimeout(300*time.Millisecond)).Up(ctx)
 		if !errors.Is(err, migration.ErrLockTimeout) {
 			t.Errorf("second runner: err = %v, want ErrLockTimeout", err)
 		}
@@ -102,7 +102,7 @@ func TestSecondRunnerTimesOutWhileLocked(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatalf("first runner: %v", err)
 		}
-		res, err := manager(other, []migration.Migration{createTable("1", "a")}).Up(ctx)
+		res, err := manager(other.GormDB(), []migration.Migration{createTable("1", "a")}).Up(ctx)
 		if err != nil || len(res.Steps) != 0 {
 			t.Errorf("runner after release = %+v, %v; want nothing to do", res, err)
 		}

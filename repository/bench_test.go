@@ -223,7 +223,7 @@ func BenchmarkBulkInsert(b *testing.B) {
 			bets := newBets(perRow, users, marketID)
 			b.StartTimer()
 			for _, x := range bets {
-				if err := d.DB().WithContext(ctx).Create(x).Error; err != nil {
+				if err := daltest.DB(b, d).WithContext(ctx).Create(x).Error; err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -174,20 +174,20 @@ const betSavepoint = "place_bet"
 
 // PlaceStatement places a bet on PostgreSQL with placeBetSQL. Outside a
 // transaction it sends BEGIN, the lock statement, the bet and COMMIT in one
-// round trip; inside the transaction ctx or the repository is bound to, it
-// runs in a savepoint of it, so that a bet the database refuses rolls back
-// to the savepoint and leaves the caller's transaction usable. It does not
-// retry: wrap it in the transaction manager's Retry. It talks to pgx
+// round trip, retried on a deadlock or serialization failure; inside the
+// transaction ctx or the repository is bound to, it runs once in a
+// savepoint of it, so that a bet the database refuses rolls back to the
+// savepoint and leaves the caller's transaction usable. It talks to pgx
 // directly: this is the hottest statement, and GORM's statement building
 // would cost more than the database's work.
 //
 // Errors are translated (TranslateError); on SQLite it returns
 // errors.ErrUnsupported.
 func (r *betRepository) PlaceStatement(ctx context.Context, p BetPlacement) (*Placement, error) {
-	if r.db.Dialector.Name() != database.DriverPostgres {
-		return nil, fmt.Errorf("%w: one-statement bets on %s", errors.ErrUnsupported, r.db.Dialector.Name())
+	if r.db.Driver() != database.DriverPostgres {
+		return nil, fmt.Errorf("%w: one-statement bets on %s", errors.ErrUnsupported, r.db.Driver())
 	}
-	ctx = database.ContextWithTx(ctx, r.db.Statement.Context)
+	ctx = r.db.Context(ctx)
 	yes, no := int64(0), p.Amount
 	if p.Outcome == models.OutcomeYes {
 		yes, no = p.Amount, 0
@@ -202,42 +202,45 @@ func (r *betRepository) PlaceStatement(ctx context.Context, p BetPlacement) (*Pl
 	scan := func(row pgx.Row) error {
 		return row.Scan(&res.DuplicateID, &res.BetID, &res.Probability, &res.Cost, &res.Locked, &res.Status, &res.ClosesAt, &res.PlacedAt)
 	}
-	err := database.Raw(ctx, r.db, func(dc any) error {
-		conn, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("place bet: unexpected driver connection %T", dc)
-		}
-		c := conn.Conn()
-		start := time.Now()
-		// One round trip either way: the lock and the bet are pipelined,
-		// and the bet's statement starts (and takes its snapshot) only once
-		// the lock is held.
-		b := &pgx.Batch{}
-		inTx := database.InTransaction(ctx)
-		if inTx {
-			b.Queue("SAVEPOINT " + betSavepoint)
-		} else {
-			b.Queue("BEGIN")
-		}
-		b.Queue(lockBetRowsSQL, p.MarketID, p.UserID)
-		b.Queue(placeBetSQL, args...).QueryRow(scan)
-		if inTx {
-			b.Queue("RELEASE SAVEPOINT " + betSavepoint)
-		} else {
-			b.Queue("COMMIT")
-		}
-		err := c.SendBatch(ctx, b).Close()
-		if err != nil && inTx {
-			// The simple protocol: the aborted transaction refuses to
-			// prepare anything until the rollback.
-			undo := "ROLLBACK TO SAVEPOINT " + betSavepoint + "; RELEASE SAVEPOINT " + betSavepoint
-			if _, rbErr := c.PgConn().Exec(ctx, undo).ReadAll(); rbErr != nil {
-				err = errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr))
+	// Retried as a transaction would be outside one; once inside one.
+	err := r.db.Transactions().Transact(ctx, func(ctx context.Context) error {
+		return r.db.Raw(ctx, func(dc any) error {
+			conn, ok := dc.(*stdlib.Conn)
+			if !ok {
+				return fmt.Errorf("place bet: unexpected driver connection %T", dc)
 			}
-		}
-		database.Observe(ctx, r.db, placeBetSQL, "bets", 1, start, err)
-		return err
-	})
+			c := conn.Conn()
+			start := time.Now()
+			// One round trip either way: the lock and the bet are pipelined,
+			// and the bet's statement starts (and takes its snapshot) only once
+			// the lock is held.
+			b := &pgx.Batch{}
+			inTx := database.InTransaction(ctx)
+			if inTx {
+				b.Queue("SAVEPOINT " + betSavepoint)
+			} else {
+				b.Queue("BEGIN")
+			}
+			b.Queue(lockBetRowsSQL, p.MarketID, p.UserID)
+			b.Queue(placeBetSQL, args...).QueryRow(scan)
+			if inTx {
+				b.Queue("RELEASE SAVEPOINT " + betSavepoint)
+			} else {
+				b.Queue("COMMIT")
+			}
+			err := c.SendBatch(ctx, b).Close()
+			if err != nil && inTx {
+				// The simple protocol: the aborted transaction refuses to
+				// prepare anything until the rollback.
+				undo := "ROLLBACK TO SAVEPOINT " + betSavepoint + "; RELEASE SAVEPOINT " + betSavepoint
+				if _, rbErr := c.PgConn().Exec(ctx, undo).ReadAll(); rbErr != nil {
+					err = errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr))
+				}
+			}
+			r.db.Observe(ctx, placeBetSQL, "bets", 1, start, err)
+			return err
+		})
+	}, database.Autocommit())
 	if err != nil {
 		return nil, TranslateError(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"socialpredict/dal"
 	"socialpredict/dal/daltest"
 	"socialpredict/database/dbtest"
 	"socialpredict/models"
@@ -17,8 +16,8 @@ import (
 // bet computes in SQL equals service/wpam's, the formula's one source, over
 // random seeds and random bets.
 func TestPlaceStatementProbabilityIsWPAM(t *testing.T) {
-	tdb := dbtest.New(t, dbtest.Postgres, daltest.Schema)
-	d := dal.New(tdb.DB, tdb.Config, dbtest.Logger())
+	t.Parallel()
+	d, _ := daltest.New(t, dbtest.Postgres)
 	ctx := t.Context()
 	rng := rand.New(rand.NewPCG(1, 2))
 	u := daltest.User(t, d, func(u *models.User) { u.Balance = models.MaxAmount })

@@ -14,11 +14,11 @@ import (
 )
 
 // betRepository is the GORM BetRepository.
-type betRepository struct{ db *gorm.DB }
+type betRepository struct{ db *database.DB }
 
 // NewBetRepository returns the BetRepository on db (a pool, or a
 // transaction the repository is bound to).
-func NewBetRepository(db *gorm.DB) BetRepository { return &betRepository{db: db} }
+func NewBetRepository(db *database.DB) BetRepository { return &betRepository{db: db} }
 
 var betKeys = keyset[models.Bet]{
 	name: "bets",
@@ -33,7 +33,7 @@ var betKeys = keyset[models.Bet]{
 	scan:        scanBet,
 }
 
-func (r *betRepository) conn(ctx context.Context) *gorm.DB { return database.Conn(ctx, r.db) }
+func (r *betRepository) conn(ctx context.Context) *gorm.DB { return r.db.Conn(ctx) }
 
 func (r *betRepository) Create(ctx context.Context, b *models.Bet) error {
 	b.PlacedAt = b.PlacedAt.UTC()

@@ -3,7 +3,6 @@ package repository
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"reflect"
 	"time"
 
@@ -21,24 +20,17 @@ import (
 // faster than 500 (100k bets: 5.5 s against 7.1 s).
 const sqliteBatchRows = 100
 
-// bulkTx returns the transaction manager bulk operations run under: they
-// join the caller's transaction (in a savepoint) or start their own, and do
-// not retry (a batch is large; the caller decides).
-func bulkTx(db *gorm.DB) *database.TransactionManager {
-	return database.NewTransactionManager(db, database.WithRetry(1, database.Backoff{}),
-		database.WithTxLogger(slog.New(slog.DiscardHandler)))
-}
-
 // createBatch inserts rows in one transaction, all or none: the one ctx (or
 // a repository bound to a transaction through db) carries, in a savepoint,
-// or its own.
-func createBatch[T any](ctx context.Context, db *gorm.DB, rows []*T) error {
-	ctx = database.ContextWithTx(ctx, db.Statement.Context)
-	err := bulkTx(db).Transact(ctx, func(ctx context.Context) error { return insertBatch(ctx, db, rows) })
+// or its own, which is not retried (a batch is large; the caller decides).
+func createBatch[T any](ctx context.Context, db *database.DB, rows []*T) error {
+	ctx = db.Context(ctx)
+	err := db.Transactions().Transact(ctx, func(ctx context.Context) error { return insertBatch(ctx, db, rows) },
+		database.WithAttempts(1))
 	if err != nil {
 		// The IDs given by the failed attempt are not the rows' any more: a
 		// retry of the caller's transaction must take new ones.
-		clearNewIDs(ctx, db, rows)
+		clearNewIDs(ctx, db.GormDB(), rows)
 	}
 	return err
 }
@@ -64,11 +56,11 @@ func clearNewIDs[T any](ctx context.Context, db *gorm.DB, rows []*T) {
 // from the table's sequence in one query and streams the rows with COPY; on
 // SQLite it runs multi-row INSERTs. Rows are read where they are, never
 // copied into a second in-memory set.
-func insertBatch[T any](ctx context.Context, db *gorm.DB, rows []*T) error {
+func insertBatch[T any](ctx context.Context, db *database.DB, rows []*T) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	conn := database.Conn(ctx, db)
+	conn := db.Conn(ctx)
 	if conn.Dialector.Name() != database.DriverPostgres {
 		return TranslateError(conn.CreateInBatches(rows, sqliteBatchRows).Error)
 	}
@@ -77,8 +69,8 @@ func insertBatch[T any](ctx context.Context, db *gorm.DB, rows []*T) error {
 		return err
 	}
 	s := stmt.Schema
-	src := &copySource[T]{rows: rows, fields: s.Fields, now: db.NowFunc(), ctx: ctx, index: -1}
-	return database.Raw(ctx, db, func(dc any) error {
+	src := &copySource[T]{rows: rows, fields: s.Fields, now: db.Now(), ctx: ctx, index: -1}
+	return db.Raw(ctx, func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("bulk insert: unexpected driver connection %T", dc)
@@ -88,7 +80,7 @@ func insertBatch[T any](ctx context.Context, db *gorm.DB, rows []*T) error {
 		}
 		start := time.Now()
 		n, err := c.Conn().CopyFrom(ctx, pgx.Identifier{s.Table}, s.DBNames, src)
-		database.Observe(ctx, db, "COPY "+s.Table, s.Table, n, start, err)
+		db.Observe(ctx, "COPY "+s.Table, s.Table, n, start, err)
 		return TranslateError(err)
 	})
 }

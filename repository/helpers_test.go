@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"socialpredict/dal"
+	"socialpredict/dal/daltest"
 	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
@@ -141,7 +142,7 @@ func ptr[T any](v T) *T { return &v }
 func countRows(t testing.TB, d *dal.DataAccessLayer, model any) int64 {
 	t.Helper()
 	var n int64
-	if err := d.DB().Model(model).Count(&n).Error; err != nil {
+	if err := daltest.DB(t, d).Model(model).Count(&n).Error; err != nil {
 		t.Fatalf("count %T: %v", model, err)
 	}
 	return n

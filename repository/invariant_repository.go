@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"gorm.io/gorm"
-
 	"socialpredict/database"
 )
 
@@ -26,10 +24,10 @@ type InvariantRules struct {
 }
 
 // invariantRepository is the GORM InvariantRepository.
-type invariantRepository struct{ db *gorm.DB }
+type invariantRepository struct{ db *database.DB }
 
 // NewInvariantRepository returns the InvariantRepository on db.
-func NewInvariantRepository(db *gorm.DB) InvariantRepository { return &invariantRepository{db: db} }
+func NewInvariantRepository(db *database.DB) InvariantRepository { return &invariantRepository{db: db} }
 
 // check is one invariant: a query returning one row per violation, with
 // the columns the format reads.
@@ -118,7 +116,7 @@ var invariantChecks = []check{
 }
 
 func (r *invariantRepository) Check(ctx context.Context, rules InvariantRules) ([]Violation, error) {
-	db := database.Conn(ctx, r.db)
+	db := r.db.Conn(ctx)
 	out := []Violation{}
 	for _, ch := range invariantChecks {
 		var args []any

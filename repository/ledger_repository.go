@@ -14,11 +14,11 @@ import (
 )
 
 // ledgerRepository is the GORM LedgerRepository.
-type ledgerRepository struct{ db *gorm.DB }
+type ledgerRepository struct{ db *database.DB }
 
 // NewLedgerRepository returns the LedgerRepository on db (a pool, or a
 // transaction the repository is bound to).
-func NewLedgerRepository(db *gorm.DB) LedgerRepository { return &ledgerRepository{db: db} }
+func NewLedgerRepository(db *database.DB) LedgerRepository { return &ledgerRepository{db: db} }
 
 var ledgerKeys = keyset[models.LedgerEntry]{
 	name: "ledger",
@@ -32,7 +32,7 @@ var ledgerKeys = keyset[models.LedgerEntry]{
 	scan:        scanLedgerEntry,
 }
 
-func (r *ledgerRepository) conn(ctx context.Context) *gorm.DB { return database.Conn(ctx, r.db) }
+func (r *ledgerRepository) conn(ctx context.Context) *gorm.DB { return r.db.Conn(ctx) }
 
 func (r *ledgerRepository) Append(ctx context.Context, entries ...*models.LedgerEntry) error {
 	if len(entries) == 0 {

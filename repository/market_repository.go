@@ -14,11 +14,11 @@ import (
 )
 
 // marketRepository is the GORM MarketRepository.
-type marketRepository struct{ db *gorm.DB }
+type marketRepository struct{ db *database.DB }
 
 // NewMarketRepository returns the MarketRepository on db (a pool, or a
 // transaction the repository is bound to).
-func NewMarketRepository(db *gorm.DB) MarketRepository { return &marketRepository{db: db} }
+func NewMarketRepository(db *database.DB) MarketRepository { return &marketRepository{db: db} }
 
 var marketKeys = keyset[models.Market]{
 	name: "markets",
@@ -34,7 +34,7 @@ var marketKeys = keyset[models.Market]{
 	scan:        scanMarket,
 }
 
-func (r *marketRepository) conn(ctx context.Context) *gorm.DB { return database.Conn(ctx, r.db) }
+func (r *marketRepository) conn(ctx context.Context) *gorm.DB { return r.db.Conn(ctx) }
 
 func (r *marketRepository) Create(ctx context.Context, m *models.Market) error {
 	if err := checkMarket(m); err != nil {
@@ -103,7 +103,7 @@ func (r *marketRepository) Update(ctx context.Context, m *models.Market) error {
 	res := r.conn(ctx).Model(&models.Market{ID: m.ID}).
 		Select("question_title", "description", "yes_label", "no_label", "closes_at", "updated_at").
 		Updates(map[string]any{"question_title": m.QuestionTitle, "description": m.Description, "yes_label": m.YesLabel,
-			"no_label": m.NoLabel, "closes_at": m.ClosesAt.UTC(), "updated_at": r.db.NowFunc()})
+			"no_label": m.NoLabel, "closes_at": m.ClosesAt.UTC(), "updated_at": r.db.Now()})
 	if res.Error != nil {
 		return TranslateError(res.Error)
 	}
@@ -124,7 +124,7 @@ func (r *marketRepository) AddBet(ctx context.Context, marketID int64, outcome m
 	}
 	res := r.conn(ctx).Exec(`UPDATE markets SET yes_stake = yes_stake + ?, no_stake = no_stake + ?, volume = volume + ?,
 		bet_count = bet_count + 1, probability = ?, updated_at = ? WHERE id = ?`,
-		yes, no, amount, probability, r.db.NowFunc(), marketID)
+		yes, no, amount, probability, r.db.Now(), marketID)
 	if res.Error != nil {
 		return TranslateError(res.Error)
 	}
@@ -136,7 +136,7 @@ func (r *marketRepository) AddBet(ctx context.Context, marketID int64, outcome m
 
 func (r *marketRepository) Resolve(ctx context.Context, marketID int64, result models.Resolution, at time.Time) (*models.Market, error) {
 	rows, err := r.conn(ctx).Raw(`UPDATE markets SET status = 'RESOLVED', resolution_result = ?, resolved_at = ?, updated_at = ?
-		WHERE id = ? AND status <> 'RESOLVED' RETURNING `+marketColumns, result, at.UTC(), r.db.NowFunc(), marketID).Rows()
+		WHERE id = ? AND status <> 'RESOLVED' RETURNING `+marketColumns, result, at.UTC(), r.db.Now(), marketID).Rows()
 	if err != nil {
 		return nil, TranslateError(err)
 	}

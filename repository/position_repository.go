@@ -13,11 +13,11 @@ import (
 )
 
 // positionRepository is the GORM PositionRepository.
-type positionRepository struct{ db *gorm.DB }
+type positionRepository struct{ db *database.DB }
 
 // NewPositionRepository returns the PositionRepository on db (a pool, or a
 // transaction the repository is bound to).
-func NewPositionRepository(db *gorm.DB) PositionRepository { return &positionRepository{db: db} }
+func NewPositionRepository(db *database.DB) PositionRepository { return &positionRepository{db: db} }
 
 var (
 	// positionsOfMarket orders one market's positions by user.
@@ -46,7 +46,7 @@ var (
 	}
 )
 
-func (r *positionRepository) conn(ctx context.Context) *gorm.DB { return database.Conn(ctx, r.db) }
+func (r *positionRepository) conn(ctx context.Context) *gorm.DB { return r.db.Conn(ctx) }
 
 func (r *positionRepository) AddStake(ctx context.Context, userID, marketID int64, outcome models.Outcome, amount int64, at time.Time) (*models.Position, error) {
 	yes, no := amount, int64(0)

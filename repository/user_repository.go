@@ -13,11 +13,11 @@ import (
 )
 
 // userRepository is the GORM UserRepository.
-type userRepository struct{ db *gorm.DB }
+type userRepository struct{ db *database.DB }
 
 // NewUserRepository returns the UserRepository on db (a pool, or a
 // transaction the repository is bound to).
-func NewUserRepository(db *gorm.DB) UserRepository {
+func NewUserRepository(db *database.DB) UserRepository {
 	return &userRepository{db: db}
 }
 
@@ -34,7 +34,7 @@ var userKeys = keyset[models.User]{
 	scan:        scanUser,
 }
 
-func (r *userRepository) conn(ctx context.Context) *gorm.DB { return database.Conn(ctx, r.db) }
+func (r *userRepository) conn(ctx context.Context) *gorm.DB { return r.db.Conn(ctx) }
 
 func (r *userRepository) Create(ctx context.Context, user *models.User) error {
 	normalizeUser(user)
@@ -61,7 +61,7 @@ func (r *userRepository) Update(ctx context.Context, user *models.User) error {
 	res := r.conn(ctx).Model(&models.User{ID: user.ID}).
 		Select("display_name", "email", "user_type", "updated_at").
 		Updates(map[string]any{"display_name": user.DisplayName, "email": user.Email, "user_type": user.UserType,
-			"updated_at": r.db.NowFunc()})
+			"updated_at": r.db.Now()})
 	if res.Error != nil {
 		return TranslateError(res.Error)
 	}
@@ -128,7 +128,7 @@ func (r *userRepository) AddToBalance(ctx context.Context, userID, delta, floor 
 	var balance []int64
 	err := r.conn(ctx).Raw(`UPDATE users SET balance = balance + ?, updated_at = ?
 		WHERE id = ? AND balance + ? >= ? RETURNING balance`,
-		delta, r.db.NowFunc(), userID, delta, floor).Scan(&balance).Error
+		delta, r.db.Now(), userID, delta, floor).Scan(&balance).Error
 	if err != nil {
 		return 0, TranslateError(err)
 	}
@@ -158,7 +158,7 @@ func (r *userRepository) AdjustBalances(ctx context.Context, deltas []BalanceDel
 			FROM jsonb_to_recordset(?::jsonb) AS d(id bigint, delta bigint)
 			WHERE u.id = d.id`
 	}
-	res := conn.Exec(sql, r.db.NowFunc(), string(payload))
+	res := conn.Exec(sql, r.db.Now(), string(payload))
 	if res.Error != nil {
 		return TranslateError(res.Error)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"socialpredict/dal"
 	"socialpredict/database"
 	"socialpredict/errs"
 	"socialpredict/models"
@@ -52,7 +53,7 @@ func (s *BetService) PlaceBet(ctx context.Context, userID, marketID int64, outco
 		return nil, invalid("idempotency_key", "must be at most %d characters (Unicode code points), got %d", maxIdempotencyKey, n)
 	}
 	req := betRequest{userID: userID, marketID: marketID, outcome: outcome, amount: amount, key: idempotencyKey, now: s.clock()}
-	if s.dal.DB().Dialector.Name() == database.DriverPostgres && !s.interactiveBets {
+	if s.dal.Driver() == database.DriverPostgres && !s.interactiveBets {
 		return s.placeOneStatement(ctx, req)
 	}
 	return s.placeInTransaction(ctx, req)
@@ -88,15 +89,15 @@ func (r betRequest) keyPtr() *string {
 // are function calls).
 func (s *BetService) placeInTransaction(ctx context.Context, r betRequest) (*models.Bet, error) {
 	var placed *models.Bet
-	err := s.dal.Transact(ctx, func(ctx context.Context) error {
+	err := s.dal.WithTransaction(ctx, func(tx *dal.DataAccessLayer) error {
 		// Locked first: concurrent bets on the market (and its resolution)
 		// wait here, so that what is read below is current.
-		m, err := s.dal.Markets().GetForUpdate(ctx, r.marketID)
+		m, err := tx.Markets().GetForUpdate(ctx, r.marketID)
 		if err != nil {
 			return err
 		}
 		if r.key != "" {
-			b, err := s.dal.Bets().GetByIdempotencyKey(ctx, r.userID, r.key)
+			b, err := tx.Bets().GetByIdempotencyKey(ctx, r.userID, r.key)
 			if err == nil {
 				placed = b
 				return nil
@@ -107,36 +108,36 @@ func (s *BetService) placeInTransaction(ctx context.Context, r betRequest) (*mod
 		}
 		// The bet's time never precedes the market's latest bet, so that
 		// (placed_at, id) follows the order of the market lock.
-		if r.now, err = s.afterLastBet(ctx, r.marketID, r.now); err != nil {
+		if r.now, err = afterLastBet(ctx, tx, r.marketID, r.now); err != nil {
 			return err
 		}
 		if err := openForBets(m, r.now); err != nil {
 			return err
 		}
 		fee := s.econ.BuySharesFee
-		if _, err := s.dal.Positions().Get(ctx, r.userID, r.marketID); errors.Is(err, errs.ErrNotFound) {
+		if _, err := tx.Positions().Get(ctx, r.userID, r.marketID); errors.Is(err, errs.ErrNotFound) {
 			fee += s.econ.InitialBetFee
 		} else if err != nil {
 			return err
 		}
-		balance, err := s.dal.Users().AddToBalance(ctx, r.userID, -(r.amount + fee), -s.econ.MaximumDebtAllowed)
+		balance, err := tx.Users().AddToBalance(ctx, r.userID, -(r.amount + fee), -s.econ.MaximumDebtAllowed)
 		if err != nil {
 			return err
 		}
 		yes, no := r.stakes()
 		p := wpam.Probability(s.seeds(), m.YesStake+yes, m.NoStake+no)
-		if err := s.dal.Markets().AddBet(ctx, r.marketID, r.outcome, r.amount, p); err != nil {
+		if err := tx.Markets().AddBet(ctx, r.marketID, r.outcome, r.amount, p); err != nil {
 			return err
 		}
 		bet := &models.Bet{UserID: r.userID, MarketID: r.marketID, Outcome: r.outcome, Amount: r.amount, Fee: fee,
 			ProbabilityAfter: p, PlacedAt: r.now, IdempotencyKey: r.keyPtr()}
-		if err := s.dal.Bets().Create(ctx, bet); err != nil {
+		if err := tx.Bets().Create(ctx, bet); err != nil {
 			return err
 		}
-		if _, err := s.dal.Positions().AddStake(ctx, r.userID, r.marketID, r.outcome, r.amount, r.now); err != nil {
+		if _, err := tx.Positions().AddStake(ctx, r.userID, r.marketID, r.outcome, r.amount, r.now); err != nil {
 			return err
 		}
-		if err := s.dal.Ledger().Append(ctx, betLedger(bet, balance)...); err != nil {
+		if err := tx.Ledger().Append(ctx, betLedger(bet, balance)...); err != nil {
 			return err
 		}
 		placed = bet
@@ -151,8 +152,8 @@ func (s *BetService) placeInTransaction(ctx context.Context, r betRequest) (*mod
 // afterLastBet returns now, or the time of the market's latest bet when that
 // is later: called with the market locked, it makes the times of bets and of
 // the resolution follow the order in which they took the lock.
-func (b *base) afterLastBet(ctx context.Context, marketID int64, now time.Time) (time.Time, error) {
-	last, err := b.dal.Bets().LastPlacedAt(ctx, marketID)
+func afterLastBet(ctx context.Context, d *dal.DataAccessLayer, marketID int64, now time.Time) (time.Time, error) {
+	last, err := d.Bets().LastPlacedAt(ctx, marketID)
 	if err != nil {
 		return time.Time{}, err
 	}

@@ -43,7 +43,7 @@ type state struct {
 
 func (e *env) state(t *testing.T) state {
 	t.Helper()
-	db := e.dal.DB()
+	db := e.tdb.DB
 	s := state{Balances: map[int64]int64{}, Markets: map[int64][4]float64{}}
 	db.Table("bets").Count(&s.Bets)
 	db.Table("ledger_entries").Count(&s.Ledger)

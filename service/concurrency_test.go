@@ -66,7 +66,7 @@ func TestConcurrentBets(t *testing.T) {
 		}
 		wg.Wait()
 		var recorded []int64
-		if err := e.dal.DB().Table("bets").Order("id").Pluck("id", &recorded).Error; err != nil {
+		if err := e.tdb.DB.Table("bets").Order("id").Pluck("id", &recorded).Error; err != nil {
 			t.Fatal(err)
 		}
 		slices.Sort(placed)
@@ -122,7 +122,7 @@ func TestConcurrentResolvePaysOnce(t *testing.T) {
 			t.Errorf("%d resolves succeeded, want exactly 1", ok)
 		}
 		var payouts int64
-		e.dal.DB().Table("ledger_entries").Where("kind IN ('PAYOUT', 'CREATOR_REWARD')").Count(&payouts)
+		e.tdb.DB.Table("ledger_entries").Where("kind IN ('PAYOUT', 'CREATOR_REWARD')").Count(&payouts)
 		if payouts != 2 {
 			t.Errorf("%d payout rows, want 2 (the bettor's payout and the creator's reward)", payouts)
 		}
@@ -222,7 +222,7 @@ func TestFirstBetFeeOnceUnderConcurrency(t *testing.T) {
 				close(start)
 				wg.Wait()
 				var fees int64
-				if err := e.dal.DB().Table("bets").Where("market_id = ? AND fee > 0", m.ID).Count(&fees).Error; err != nil {
+				if err := e.tdb.DB.Table("bets").Where("market_id = ? AND fee > 0", m.ID).Count(&fees).Error; err != nil {
 					t.Fatal(err)
 				}
 				if fees != 1 {

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"socialpredict/dal"
 	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
@@ -72,18 +73,18 @@ func (s *MarketService) Create(ctx context.Context, creatorID int64, n NewMarket
 	m := &models.Market{CreatorID: creatorID, QuestionTitle: n.QuestionTitle, Description: n.Description,
 		YesLabel: n.YesLabel, NoLabel: n.NoLabel, ClosesAt: n.ClosesAt, Status: models.MarketOpen,
 		Probability: wpam.Probability(s.seeds(), 0, 0), CreatedAt: now, UpdatedAt: now}
-	err := s.dal.Transact(ctx, func(ctx context.Context) error {
-		balance, err := s.dal.Users().AddToBalance(ctx, creatorID, -s.econ.CreateMarketCost, -s.econ.MaximumDebtAllowed)
+	err := s.dal.WithTransaction(ctx, func(tx *dal.DataAccessLayer) error {
+		balance, err := tx.Users().AddToBalance(ctx, creatorID, -s.econ.CreateMarketCost, -s.econ.MaximumDebtAllowed)
 		if err != nil {
 			return err
 		}
-		if err := s.dal.Markets().Create(ctx, m); err != nil {
+		if err := tx.Markets().Create(ctx, m); err != nil {
 			return err
 		}
 		if s.econ.CreateMarketCost == 0 {
 			return nil
 		}
-		return s.dal.Ledger().Append(ctx, &models.LedgerEntry{UserID: creatorID, MarketID: &m.ID,
+		return tx.Ledger().Append(ctx, &models.LedgerEntry{UserID: creatorID, MarketID: &m.ID,
 			Kind: models.LedgerMarketCreation, Amount: -s.econ.CreateMarketCost, BalanceAfter: balance, CreatedAt: now})
 	})
 	if err != nil {

@@ -29,16 +29,16 @@ func BenchmarkMonitorOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	var users, markets []int64
-	d.DB().Table("users").Pluck("id", &users)
-	d.DB().Table("markets").Pluck("id", &markets)
+	tdb.DB.Table("users").Pluck("id", &users)
+	tdb.DB.Table("markets").Pluck("id", &markets)
 
 	open := func(opts ...database.Option) *service.Services {
 		db, err := database.NewDatabase(ctx, tdb.Config, append(opts, database.WithLogger(dbtest.Logger()))...)
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Cleanup(func() { database.Close(db) })
-		return service.New(dal.New(db, tdb.Config, dbtest.Logger()), service.DefaultEconomics())
+		b.Cleanup(func() { db.Close() })
+		return service.New(dal.New(db), service.DefaultEconomics())
 	}
 	variants := []struct {
 		name string

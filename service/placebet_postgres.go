@@ -11,18 +11,14 @@ import (
 )
 
 // placeOneStatement places the bet with the repository's one-statement
-// PostgreSQL bet, retrying a deadlock or serialization failure when not
-// inside a caller's transaction.
+// PostgreSQL bet (retried on a deadlock or serialization failure when not
+// inside a caller's transaction).
 func (s *BetService) placeOneStatement(ctx context.Context, r betRequest) (*models.Bet, error) {
 	p := repository.BetPlacement{UserID: r.userID, MarketID: r.marketID, Outcome: r.outcome, Amount: r.amount,
 		Key: r.key, Now: r.now, BuyFee: s.econ.BuySharesFee, FirstFee: s.econ.InitialBetFee,
 		MaxDebt: s.econ.MaximumDebtAllowed, P0: s.econ.InitialMarketProbability,
 		I0: s.econ.InitialMarketSubsidization, Y0: s.econ.InitialMarketYes, N0: s.econ.InitialMarketNo}
-	var res *repository.Placement
-	err := s.dal.Retry(ctx, func(ctx context.Context) (err error) {
-		res, err = s.dal.Bets().PlaceStatement(ctx, p)
-		return err
-	})
+	res, err := s.dal.Bets().PlaceStatement(ctx, p)
 	if err != nil {
 		return s.afterConflict(ctx, r, err)
 	}

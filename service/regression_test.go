@@ -87,7 +87,7 @@ func TestBetAfterLockInBoundDAL(t *testing.T) {
 func count(t *testing.T, e *env, table string) int64 {
 	t.Helper()
 	var n int64
-	if err := e.dal.DB().Table(table).Count(&n).Error; err != nil {
+	if err := e.tdb.DB.Table(table).Count(&n).Error; err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -114,7 +114,7 @@ func TestRejectedBetLeavesCallerTransactionUsable(t *testing.T) {
 		}
 		for path, svc := range betPaths(e.dal) {
 			for _, tc := range tests {
-				err := e.dal.Transact(ctx, func(ctx context.Context) error {
+				err := e.tdb.Handle.Transactions().Transact(ctx, func(ctx context.Context) error {
 					if _, err := svc.Bets.PlaceBet(ctx, tc.userID, m.ID, models.OutcomeYes, tc.amount, tc.key); !errors.Is(err, tc.wantErr) {
 						t.Errorf("%s, %s: PlaceBet: %v, want %v", path, tc.name, err, tc.wantErr)
 					}

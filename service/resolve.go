@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"socialpredict/dal"
 	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
@@ -41,14 +42,14 @@ func (s *MarketService) Resolve(ctx context.Context, actorID, marketID int64, re
 		return nil, invalid("result", "must be YES, NO or N/A, got %q", result)
 	}
 	var out *Resolution
-	err := s.dal.Transact(ctx, func(ctx context.Context) error {
-		actor, err := s.dal.Users().GetByID(ctx, actorID)
+	err := s.dal.WithTransaction(ctx, func(tx *dal.DataAccessLayer) error {
+		actor, err := tx.Users().GetByID(ctx, actorID)
 		if err != nil {
 			return err
 		}
 		// Locked first, as bets lock it: bets that hold the lock before are
 		// visible below, bets after it are rejected as closed.
-		m, err := s.dal.Markets().GetForUpdate(ctx, marketID)
+		m, err := tx.Markets().GetForUpdate(ctx, marketID)
 		if err != nil {
 			return err
 		}
@@ -57,16 +58,16 @@ func (s *MarketService) Resolve(ctx context.Context, actorID, marketID int64, re
 		}
 		// The resolution's time follows the lock order, as a bet's does:
 		// never before the market's latest bet.
-		at, err := s.afterLastBet(ctx, marketID, s.clock())
+		at, err := afterLastBet(ctx, tx, marketID, s.clock())
 		if err != nil {
 			return err
 		}
 		// Guarded: a concurrent resolve that held the lock first wins.
-		if m, err = s.dal.Markets().Resolve(ctx, marketID, result, at); err != nil {
+		if m, err = tx.Markets().Resolve(ctx, marketID, result, at); err != nil {
 			return errAlreadyResolved(err, marketID)
 		}
 		var bets []dbpm.Bet
-		err = s.dal.Bets().ScanMarkets(ctx, []int64{marketID}, func(b *models.Bet, username string) error {
+		err = tx.Bets().ScanMarkets(ctx, []int64{marketID}, func(b *models.Bet, username string) error {
 			bets = append(bets, dbpm.Bet{UserID: b.UserID, Username: username, Outcome: dbpm.Outcome(b.Outcome),
 				Amount: b.Amount, ProbabilityAfter: b.ProbabilityAfter})
 			return nil
@@ -78,7 +79,7 @@ func (s *MarketService) Resolve(ctx context.Context, actorID, marketID int64, re
 		if err != nil {
 			return err
 		}
-		if err := s.dal.Ledger().Credit(ctx, marketID, credits, at); err != nil {
+		if err := tx.Ledger().Credit(ctx, marketID, credits, at); err != nil {
 			return err
 		}
 		out = res

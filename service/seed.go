@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"socialpredict/dal"
 	"socialpredict/models"
 	"socialpredict/repository"
 	"socialpredict/service/wpam"
@@ -47,7 +48,10 @@ func (s *Services) Seed(ctx context.Context, o SeedOptions) (*SeedResult, error)
 	}
 	b := s.Users.base
 	g := &seeder{base: b, o: o, rng: rand.New(rand.NewPCG(o.RandomSeed, 0x5eed)), res: &SeedResult{}}
-	err := b.dal.Transact(ctx, g.run)
+	err := b.dal.WithTransaction(ctx, func(tx *dal.DataAccessLayer) error {
+		g.base = b.withDAL(tx)
+		return g.run(ctx)
+	})
 	if err != nil {
 		return nil, err
 	}

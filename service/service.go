@@ -36,6 +36,14 @@ type base struct {
 	interactiveBets bool
 }
 
+// withDAL returns a copy of b over d (a data access layer bound to a
+// transaction).
+func (b *base) withDAL(d *dal.DataAccessLayer) *base {
+	c := *b
+	c.dal = d
+	return &c
+}
+
 // clock returns the current time in UTC.
 func (b *base) clock() time.Time { return b.now().UTC() }
 

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"unicode/utf8"
 
+	"socialpredict/dal"
 	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
@@ -81,11 +82,11 @@ func (s *UserService) Create(ctx context.Context, n NewUser) (*models.User, stri
 	now := s.clock()
 	u := &models.User{Username: n.Username, DisplayName: n.DisplayName, Email: n.Email, UserType: n.UserType,
 		InitialBalance: s.econ.InitialBalance, Balance: s.econ.InitialBalance, CreatedAt: now, UpdatedAt: now}
-	err = s.dal.Transact(ctx, func(ctx context.Context) error {
-		if err := s.dal.Users().Create(ctx, u); err != nil {
+	err = s.dal.WithTransaction(ctx, func(tx *dal.DataAccessLayer) error {
+		if err := tx.Users().Create(ctx, u); err != nil {
 			return err
 		}
-		return s.dal.Users().CreateAPIKey(ctx, &models.APIKey{UserID: u.ID, KeyHash: hashKey(key), KeyPrefix: key[:8], CreatedAt: now})
+		return tx.Users().CreateAPIKey(ctx, &models.APIKey{UserID: u.ID, KeyHash: hashKey(key), KeyPrefix: key[:8], CreatedAt: now})
 	})
 	if err != nil {
 		return nil, "", err

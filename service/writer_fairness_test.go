@@ -12,6 +12,7 @@ import (
 
 	"socialpredict/dal"
 	"socialpredict/dal/daltest"
+	"socialpredict/database"
 	"socialpredict/database/dbtest"
 	"socialpredict/models"
 	"socialpredict/service"
@@ -21,6 +22,7 @@ import (
 // credits, hot markets the bettors bet on, and markets ready to be resolved.
 type writerLoad struct {
 	d        *dal.DataAccessLayer
+	tm       *database.TransactionManager
 	svc      *service.Services
 	creator  int64
 	bettors  []int64
@@ -34,10 +36,10 @@ type writerLoad struct {
 // and settle markets with perSettle bets each, placed before the load starts.
 func newWriterLoad(tb testing.TB, bettors, hot, settle, perSettle int) *writerLoad {
 	tb.Helper()
-	d, _ := daltest.New(tb, dbtest.SQLite)
+	d, tdb := daltest.New(tb, dbtest.SQLite)
 	econ := service.DefaultEconomics()
 	econ.InitialBalance = 1 << 40
-	w := &writerLoad{d: d, svc: service.New(d, econ, service.WithClock(func() time.Time { return now }))}
+	w := &writerLoad{d: d, tm: tdb.Handle.Transactions(), svc: service.New(d, econ, service.WithClock(func() time.Time { return now }))}
 	ctx := context.Background()
 	user := func(name string) int64 {
 		u, _, err := w.svc.Users.Create(ctx, service.NewUser{Username: name, DisplayName: name, Email: name + "@example.com"})
@@ -156,7 +158,7 @@ func BenchmarkSQLiteWriterFairness(b *testing.B) {
 	const bettors, hot, perSettle = 8, 4, 20
 	w := newWriterLoad(b, bettors, hot, b.N, perSettle)
 	ctx := context.Background()
-	busyBefore := w.d.TxManager().Stats().RetriesBusy
+	busyBefore := w.tm.Stats().RetriesBusy
 
 	b.ResetTimer()
 	stop := w.startBettors()
@@ -178,7 +180,7 @@ func BenchmarkSQLiteWriterFairness(b *testing.B) {
 
 	bp50, bp99, bmax := latencySummary(bets.latencies)
 	rp50, rp99, rmax := latencySummary(resolves)
-	busy := w.d.TxManager().Stats().RetriesBusy - busyBefore
+	busy := w.tm.Stats().RetriesBusy - busyBefore
 	b.ReportMetric(bp50, "bet_p50_ms")
 	b.ReportMetric(bp99, "bet_p99_ms")
 	b.ReportMetric(bmax, "bet_max_ms")

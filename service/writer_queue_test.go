@@ -18,7 +18,7 @@ func TestSQLiteResolveUnderEightBettors(t *testing.T) {
 	const bettors, hot, settle, perSettle = 8, 4, 10, 20
 	w := newWriterLoad(t, bettors, hot, settle, perSettle)
 	ctx := context.Background()
-	busyBefore := w.d.TxManager().Stats().RetriesBusy
+	busyBefore := w.tm.Stats().RetriesBusy
 
 	stop := w.startBettors()
 	for _, m := range w.toSettle {
@@ -37,7 +37,7 @@ func TestSQLiteResolveUnderEightBettors(t *testing.T) {
 		}
 		t.Errorf("bet: %v", err)
 	}
-	if busy := w.d.TxManager().Stats().RetriesBusy - busyBefore; busy != 0 {
+	if busy := w.tm.Stats().RetriesBusy - busyBefore; busy != 0 {
 		t.Errorf("%d transactions retried after SQLITE_BUSY, want none: in-process writers queue", busy)
 	}
 	t.Logf("%d bets placed during %d resolves", len(bets.latencies), settle)

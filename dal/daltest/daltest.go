@@ -6,6 +6,7 @@ package daltest
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +15,8 @@ import (
 	"socialpredict/database/dbtest"
 	"socialpredict/migration/migrations"
 	"socialpredict/models"
+
+	"gorm.io/gorm"
 )
 
 // Schema is the full schema, as the migrations build it.
@@ -24,7 +27,24 @@ var Schema = dbtest.Schema{Name: migrations.Fingerprint(), Migrate: migrations.U
 func New(tb testing.TB, engine dbtest.Engine) (*dal.DataAccessLayer, *dbtest.TestDB) {
 	tb.Helper()
 	tdb := dbtest.New(tb, engine, Schema)
-	return dal.New(tdb.DB, tdb.Config, dbtest.Logger()), tdb
+	d := dal.New(tdb.Handle)
+	testDBs.Store(d, tdb)
+	tb.Cleanup(func() { testDBs.Delete(d) })
+	return d, tdb
+}
+
+// testDBs maps the data access layers New made to their test databases.
+var testDBs sync.Map
+
+// DB returns the GORM pool under a data access layer New made, for tests
+// that count or read rows with SQL of their own.
+func DB(tb testing.TB, d *dal.DataAccessLayer) *gorm.DB {
+	tb.Helper()
+	tdb, ok := testDBs.Load(d)
+	if !ok {
+		tb.Fatal("daltest.DB: the data access layer was not made by daltest.New")
+	}
+	return tdb.(*dbtest.TestDB).DB
 }
 
 // Run runs fn as one subtest per engine, each with its own fresh database,

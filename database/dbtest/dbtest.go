@@ -57,7 +57,9 @@ func (s Schema) hash() string {
 type TestDB struct {
 	// Engine is the database engine.
 	Engine Engine
-	// DB is an open pool to the database, closed when the test ends.
+	// Handle is the database's handle, closed when the test ends.
+	Handle *database.DB
+	// DB is Handle's GORM pool, for tests that run SQL of their own.
 	DB *gorm.DB
 	// Config opens the same database again (another pool, another process).
 	Config database.Config
@@ -79,15 +81,16 @@ func New(tb testing.TB, engine Engine, schema Schema) *TestDB {
 		tb.Fatalf("dbtest: unknown engine %q", engine)
 	}
 	ctx := context.Background()
-	db, err := database.NewDatabase(ctx, cfg, database.WithLogger(Logger()))
+	h, err := database.NewDatabase(ctx, cfg, database.WithLogger(Logger()))
 	if err != nil {
 		tb.Fatalf("dbtest: open %s: %v", engine, err)
 	}
+	db := h.GormDB()
 	tb.Cleanup(func() {
 		if inUse := sqlDBOf(db).Stats().InUse; inUse != 0 {
 			tb.Errorf("dbtest: connection leak: %d %s connections still in use when the test ended", inUse, engine)
 		}
-		if err := database.Close(db); err != nil {
+		if err := h.Close(); err != nil {
 			tb.Errorf("dbtest: close %s: %v", engine, err)
 		}
 	})
@@ -96,7 +99,7 @@ func New(tb testing.TB, engine Engine, schema Schema) *TestDB {
 			tb.Fatalf("dbtest: migrate sqlite to %s: %v", schema.Name, err)
 		}
 	}
-	return &TestDB{Engine: engine, DB: db, Config: cfg}
+	return &TestDB{Engine: engine, DB: db, Handle: h, Config: cfg}
 }
 
 // ForEachEngine is the one "for each engine" runner: it runs fn as one

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"socialpredict/dal"
+	"socialpredict/database"
 	"socialpredict/migration/migrations"
 	"socialpredict/models"
 	"socialpredict/repository"
@@ -57,21 +58,22 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	cfg.ConnectionPool.MaxOpenConns = slices.Max(o.Workers) + 4
 	cfg.ConnectionPool.MaxIdleConns = cfg.ConnectionPool.MaxOpenConns
 	quiet := slog.New(slog.DiscardHandler)
-	d, err := dal.Open(ctx, cfg, quiet)
+	h, err := database.NewDatabase(ctx, cfg, database.WithLogger(quiet))
 	if err != nil {
 		return nil, err
 	}
-	defer d.Close()
-	if err := migrations.Up(ctx, d.DB()); err != nil {
+	defer h.Close()
+	if err := migrations.Up(ctx, h.GormDB()); err != nil {
 		return nil, err
 	}
+	d := dal.New(h)
 	econ := service.DefaultEconomics()
 	svc := service.New(d, econ)
 	o.Log.Info("seeding", "users", o.Users, "markets", o.Markets)
 	if _, err := svc.Seed(ctx, service.SeedOptions{Users: o.Users, Markets: o.Markets, InitialBalance: 1 << 40, RandomSeed: 1}); err != nil {
 		return nil, err
 	}
-	users, markets, err := ids(ctx, d)
+	users, markets, err := ids(ctx, h)
 	if err != nil {
 		return nil, err
 	}
@@ -169,14 +171,15 @@ func resolveLarge(ctx context.Context, o Options, suffix string) (time.Duration,
 		return 0, err
 	}
 	defer drop()
-	d, err := dal.Open(ctx, o.Admin.WithDatabase(name), slog.New(slog.DiscardHandler))
+	h, err := database.NewDatabase(ctx, o.Admin.WithDatabase(name), database.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return 0, err
 	}
-	defer d.Close()
-	if err := migrations.Up(ctx, d.DB()); err != nil {
+	defer h.Close()
+	if err := migrations.Up(ctx, h.GormDB()); err != nil {
 		return 0, err
 	}
+	d := dal.New(h)
 	svc := service.New(d, service.DefaultEconomics())
 	if _, err := svc.Seed(ctx, service.SeedOptions{Users: 10_000, Markets: 1, Bets: o.ResolveBets, InitialBalance: 1 << 40, RandomSeed: 2}); err != nil {
 		return 0, err
@@ -194,8 +197,8 @@ func resolveLarge(ctx context.Context, o Options, suffix string) (time.Duration,
 }
 
 // ids returns the user and market ids.
-func ids(ctx context.Context, d *dal.DataAccessLayer) (users, markets []int64, err error) {
-	db := d.DB().WithContext(ctx)
+func ids(ctx context.Context, h *database.DB) (users, markets []int64, err error) {
+	db := h.GormDB().WithContext(ctx)
 	if err = db.Table("users").Order("id").Pluck("id", &users).Error; err == nil {
 		err = db.Table("markets").Order("id").Pluck("id", &markets).Error
 	}

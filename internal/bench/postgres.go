@@ -24,13 +24,13 @@ func createDatabase(ctx context.Context, admin database.Config, name string) (dr
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Exec(`CREATE DATABASE "` + name + `"`).Error; err != nil {
-		database.Close(db)
+	if err := db.GormDB().Exec(`CREATE DATABASE "` + name + `"`).Error; err != nil {
+		db.Close()
 		return nil, fmt.Errorf("create scratch database %s: %w", name, err)
 	}
 	return func() {
-		db.Exec(`DROP DATABASE IF EXISTS "` + name + `" WITH (FORCE)`)
-		database.Close(db)
+		db.GormDB().Exec(`DROP DATABASE IF EXISTS "` + name + `" WITH (FORCE)`)
+		db.Close()
 	}, nil
 }
 

@@ -26,7 +26,7 @@ trivial query. Exits non-zero when the database cannot be reached.`,
 			if err != nil {
 				return err
 			}
-			defer database.Close(db)
+			defer db.Close()
 			res, err := database.Ping(cmd.Context(), db)
 			if err != nil {
 				return err

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"gorm.io/gorm"
 
 	"socialpredict/config"
 	"socialpredict/database"
@@ -46,8 +45,8 @@ SQLite: EXPLAIN QUERY PLAN (no costs or timings; --analyze is not supported).`,
 			if err != nil {
 				return err
 			}
-			defer database.Close(db)
-			plan, err := database.Explain(cmd.Context(), db, args[0], nil, opts)
+			defer db.Close()
+			plan, err := database.Explain(cmd.Context(), db.GormDB(), args[0], nil, opts)
 			if err != nil {
 				return err
 			}
@@ -148,8 +147,8 @@ non-zero. On SQLite only the health checks apply.`,
 			if err != nil {
 				return err
 			}
-			defer database.Close(db)
-			r := &doctorReport{Driver: db.Dialector.Name(), Target: cfg.Database.Target()}
+			defer db.Close()
+			r := &doctorReport{Driver: db.Driver(), Target: cfg.Database.Target()}
 			doctorIndexes(cmd.Context(), db, r)
 			doctorHealth(cmd.Context(), db, a, cfg, threshold, r)
 			out := cmd.OutOrStdout()
@@ -175,8 +174,8 @@ non-zero. On SQLite only the health checks apply.`,
 
 // doctorIndexes adds the index, cache and statement checks of
 // database.AnalyzeIndexes.
-func doctorIndexes(ctx context.Context, db *gorm.DB, r *doctorReport) {
-	rep, err := database.AnalyzeIndexes(ctx, db, database.IndexAnalysisOptions{})
+func doctorIndexes(ctx context.Context, db *database.DB, r *doctorReport) {
+	rep, err := database.AnalyzeIndexes(ctx, db.GormDB(), database.IndexAnalysisOptions{})
 	switch {
 	case errors.Is(err, errors.ErrUnsupported):
 		r.add("indexes", "index_usage", doctorSkipped, err.Error())
@@ -249,7 +248,7 @@ func doctorSince(rep *database.IndexReport) string {
 // doctorHealth adds the checks of one database health check (pool, test
 // query, response time, transactions, locks, sessions): a warning or a
 // failure is a problem.
-func doctorHealth(ctx context.Context, db *gorm.DB, a *app, cfg *config.Loaded, threshold time.Duration, r *doctorReport) {
+func doctorHealth(ctx context.Context, db *database.DB, a *app, cfg *config.Loaded, threshold time.Duration, r *doctorReport) {
 	checker, err := a.oneShotHealthChecker(db, cfg, threshold)
 	if err != nil {
 		r.add("health", "health", doctorFail, "could not check: "+err.Error())

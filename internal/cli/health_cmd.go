@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"gorm.io/gorm"
 
 	"socialpredict/config"
 	"socialpredict/database"
@@ -49,7 +48,7 @@ status is non-zero when the state is unhealthy.`,
 			if err != nil {
 				return err
 			}
-			defer database.Close(db)
+			defer db.Close()
 			checker, err := a.oneShotHealthChecker(db, cfg, threshold)
 			if err != nil {
 				return err
@@ -117,7 +116,7 @@ func healthIndent(s string) string {
 // oneShotHealthChecker returns a checker for a single check from the command
 // line, as db health and db doctor run it: one failure is the verdict, and
 // sessions are long past threshold.
-func (a *app) oneShotHealthChecker(db *gorm.DB, cfg *config.Loaded, threshold time.Duration) (*database.DatabaseHealthChecker, error) {
+func (a *app) oneShotHealthChecker(db *database.DB, cfg *config.Loaded, threshold time.Duration) (*database.DatabaseHealthChecker, error) {
 	hc := cfg.Database.HealthCheck
 	hc.Retries = 1
 	return database.NewHealthChecker(db, hc,

@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"socialpredict/database"
 	"socialpredict/migration"
 	"socialpredict/migration/migrations"
 )
@@ -231,7 +230,7 @@ func (a *app) withManager(c *cobra.Command, f *migrateFlags, fn func(*migration.
 	if err != nil {
 		return err
 	}
-	defer database.Close(db)
+	defer db.Close()
 	opts := []migration.Option{migration.WithLogger(a.logger(cfg)), migration.WithLockTimeout(f.lockTimeout)}
 	if f.dryRun {
 		opts = append(opts, migration.WithDryRun(c.OutOrStdout()))
@@ -239,7 +238,7 @@ func (a *app) withManager(c *cobra.Command, f *migrateFlags, fn func(*migration.
 	if f.outOfOrder {
 		opts = append(opts, migration.WithOutOfOrder())
 	}
-	return fn(migration.NewMigrationManager(db, migrations.All(), opts...))
+	return fn(migration.NewMigrationManager(db.GormDB(), migrations.All(), opts...))
 }
 
 // appliedCount returns how many migrations are recorded as applied.

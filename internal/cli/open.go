@@ -3,15 +3,13 @@ package cli
 import (
 	"context"
 
-	"gorm.io/gorm"
-
 	"socialpredict/config"
 	"socialpredict/database"
 )
 
 // openDB loads the configuration and opens the database it names. The
-// caller closes the database with database.Close.
-func (a *app) openDB(ctx context.Context) (*gorm.DB, *config.Loaded, error) {
+// caller closes the handle.
+func (a *app) openDB(ctx context.Context) (*database.DB, *config.Loaded, error) {
 	cfg, err := a.load()
 	if err != nil {
 		return nil, nil, err

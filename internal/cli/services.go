@@ -21,16 +21,16 @@ func (a *app) openServices(ctx context.Context) (*service.Services, *dal.DataAcc
 		return nil, nil, nil, err
 	}
 	log := a.logger(cfg)
-	mgr := migration.NewMigrationManager(db, migrations.All(), migration.WithLogger(log))
+	mgr := migration.NewMigrationManager(db.GormDB(), migrations.All(), migration.WithLogger(log))
 	if cfg.Database.Driver == database.DriverSQLite {
 		if _, err := mgr.Up(ctx); err != nil {
-			database.Close(db)
+			db.Close()
 			return nil, nil, nil, err
 		}
 	} else if err := mgr.CheckCurrent(ctx); err != nil {
-		database.Close(db)
+		db.Close()
 		return nil, nil, nil, err
 	}
-	d := dal.New(db, cfg.Database, log)
+	d := dal.New(db)
 	return service.New(d, cfg.Economics), d, cfg, nil
 }
