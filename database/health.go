@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-
 	"socialpredict/internal/confkit"
 )
 
