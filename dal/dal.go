@@ -49,6 +49,13 @@ func (d *DataAccessLayer) Driver() string { return d.db.Driver() }
 // clock of the data layer and the services (see database.WithNowFunc).
 func (d *DataAccessLayer) Now() time.Time { return d.db.Now() }
 
+// WithClock returns the data access layer (bound as d is) reading the time
+// from now, for its repositories' timestamps and the services built on it:
+// tests of closing times use it.
+func (d *DataAccessLayer) WithClock(now func() time.Time) *DataAccessLayer {
+	return newDAL(d.db.WithClock(now))
+}
+
 // WithTransaction runs fn in one transaction with a DataAccessLayer bound to
 // it: everything fn does through it commits together when fn returns nil,
 // and rolls back when it returns an error or panics. Called on a

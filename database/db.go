@@ -23,6 +23,9 @@ type DB struct {
 	*shared
 	// tx is the transaction this handle is bound to (nil: the pool).
 	tx *txState
+	// now overrides the clock of GORM's NowFunc for this handle (nil: the
+	// database's, see WithNowFunc).
+	now func() time.Time
 }
 
 // shared is what every handle of one database, bound or not, shares.
@@ -140,10 +143,26 @@ func NewDatabase(ctx context.Context, cfg Config, opts ...Option) (*DB, error) {
 // bound to. For the packages that own SQL (repositories, migrations,
 // diagnostics) only.
 func (db *DB) GormDB() *gorm.DB {
+	g := db.gorm
 	if db.tx != nil {
-		return db.tx.tx
+		g = db.tx.tx
 	}
-	return db.gorm
+	return db.clocked(g)
+}
+
+// clocked returns g reading the time from the handle's clock.
+func (db *DB) clocked(g *gorm.DB) *gorm.DB {
+	if db.now == nil {
+		return g
+	}
+	return g.Session(&gorm.Session{NowFunc: db.now})
+}
+
+// WithClock returns the handle (bound as db is) reading the time from now:
+// GORM's timestamps, and the services built on it (see Now). For tests and
+// tools that need a clock of their own; the database's is WithNowFunc's.
+func (db *DB) WithClock(now func() time.Time) *DB {
+	return &DB{shared: db.shared, tx: db.tx, now: now}
 }
 
 // Driver returns the engine's name: DriverPostgres or DriverSQLite.
@@ -156,9 +175,15 @@ func (db *DB) Config() Config { return db.cfg }
 // Logger returns the logger the handle logs to.
 func (db *DB) Logger() *slog.Logger { return db.log }
 
-// Now returns the current time by the handle's clock (see WithNowFunc): the
-// one clock of GORM's timestamps and of the services.
-func (db *DB) Now() time.Time { return db.gorm.NowFunc() }
+// Now returns the current time by the handle's clock (see WithNowFunc and
+// WithClock), in UTC: the one clock of GORM's timestamps and of the
+// services.
+func (db *DB) Now() time.Time {
+	if db.now != nil {
+		return db.now().UTC()
+	}
+	return db.gorm.NowFunc().UTC()
+}
 
 // Transactions returns the transaction manager.
 func (db *DB) Transactions() *TransactionManager { return db.tm }
@@ -196,7 +221,7 @@ func (db *DB) Bind(ctx context.Context) *DB {
 	if s == nil || s == db.tx {
 		return db
 	}
-	return &DB{shared: db.shared, tx: s}
+	return &DB{shared: db.shared, tx: s, now: db.now}
 }
 
 // Context returns ctx carrying the transaction the handle is bound to, when
@@ -216,7 +241,7 @@ func (db *DB) InTransaction(ctx context.Context) bool { return InTransaction(db.
 // Conn returns the GORM handle to run a query with: the transaction ctx
 // carries, or the one the handle is bound to, or the pool, bound to ctx.
 // Repositories start every query from it.
-func (db *DB) Conn(ctx context.Context) *gorm.DB { return Conn(db.Context(ctx), db.gorm) }
+func (db *DB) Conn(ctx context.Context) *gorm.DB { return db.clocked(Conn(db.Context(ctx), db.gorm)) }
 
 // Raw runs fn with the driver connection under the transaction ctx carries
 // or the handle is bound to (a *stdlib.Conn for PostgreSQL, for pgx's

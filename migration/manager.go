@@ -59,7 +59,8 @@ func WithOutOfOrder() Option { return func(m *MigrationManager) { m.allowOutOfOr
 // db_migrations_applied_total{direction}.
 func WithMetrics(m *database.Metrics) Option { return func(mm *MigrationManager) { mm.metrics = m } }
 
-// WithNowFunc sets the clock used for history timestamps (default time.Now, UTC).
+// WithNowFunc sets the clock used for history timestamps (default: db's,
+// the database handle's one clock).
 func WithNowFunc(now func() time.Time) Option { return func(m *MigrationManager) { m.now = now } }
 
 // NewMigrationManager returns a manager of migrations on db. The migrations
@@ -72,7 +73,7 @@ func NewMigrationManager(db *gorm.DB, migrations []Migration, opts ...Option) *M
 		log:         slog.Default(),
 		lockTimeout: 10 * time.Minute,
 		appliedBy:   defaultAppliedBy(),
-		now:         func() time.Time { return time.Now().UTC() },
+		now:         func() time.Time { return db.NowFunc().UTC() },
 	}
 	for _, o := range opts {
 		o(m)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"socialpredict/dal"
 	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/service"
@@ -229,15 +230,13 @@ func TestPlacedAtFollowsLockOrder(t *testing.T) {
 	run(t, func(t *testing.T, e *env) {
 		_, bettor, m := e.fixture(t)
 		for _, interactive := range []bool{false, true} {
-			opts := func(at time.Time) []service.Option {
-				o := []service.Option{service.WithClock(func() time.Time { return at })}
-				if interactive {
-					o = append(o, service.WithInteractiveBets())
-				}
-				return o
+			var opts []service.Option
+			if interactive {
+				opts = append(opts, service.WithInteractiveBets())
 			}
-			later := service.New(e.dal, service.DefaultEconomics(), opts(now.Add(2*time.Second))...)
-			earlier := service.New(e.dal, service.DefaultEconomics(), opts(now.Add(time.Second))...)
+			at := func(t time.Time) *dal.DataAccessLayer { return e.dal.WithClock(func() time.Time { return t }) }
+			later := service.New(at(now.Add(2*time.Second)), service.DefaultEconomics(), opts...)
+			earlier := service.New(at(now.Add(time.Second)), service.DefaultEconomics(), opts...)
 			first, err := later.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeNo, 20, "")
 			if err != nil {
 				t.Fatal(err)

@@ -200,7 +200,7 @@ func TestFirstBetFeeOnceUnderConcurrency(t *testing.T) {
 	runWith(t, econ, func(t *testing.T, e *env) {
 		creator, u := e.user(t, "creator"), e.user(t, "ann")
 		paths := map[string]*service.Services{"default": e.Services,
-			"interactive": service.New(e.dal, econ, service.WithInteractiveBets(), service.WithClock(func() time.Time { return now }))}
+			"interactive": service.New(e.dal.WithClock(func() time.Time { return now }), econ, service.WithInteractiveBets())}
 		for name, svc := range paths {
 			for trial := range 8 {
 				m, err := e.Markets.Create(ctx, creator.ID, service.NewMarket{QuestionTitle: name, ClosesAt: now.Add(48 * time.Hour)})
@@ -239,7 +239,7 @@ func TestFirstBetFeeOnceUnderConcurrency(t *testing.T) {
 func TestInteractiveBetsRacingResolve(t *testing.T) {
 	run(t, func(t *testing.T, e *env) {
 		creator, _, m := e.fixture(t)
-		inter := service.New(e.dal, service.DefaultEconomics(), service.WithInteractiveBets(), service.WithClock(func() time.Time { return now }))
+		inter := service.New(e.dal.WithClock(func() time.Time { return now }), service.DefaultEconomics(), service.WithInteractiveBets())
 		bettors := []*models.User{e.user(t, "ann"), e.user(t, "ben"), e.user(t, "cat")}
 		var (
 			wg     sync.WaitGroup

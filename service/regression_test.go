@@ -26,10 +26,10 @@ var errStop = errors.New("caller gives up")
 // betPaths are the services of both bet paths over d: the default (one
 // statement on PostgreSQL) and the interactive transaction.
 func betPaths(d *dal.DataAccessLayer) map[string]*service.Services {
-	clock := service.WithClock(func() time.Time { return now })
+	d = d.WithClock(func() time.Time { return now })
 	return map[string]*service.Services{
-		"default":     service.New(d, service.DefaultEconomics(), clock),
-		"interactive": service.New(d, service.DefaultEconomics(), clock, service.WithInteractiveBets()),
+		"default":     service.New(d, service.DefaultEconomics()),
+		"interactive": service.New(d, service.DefaultEconomics(), service.WithInteractiveBets()),
 	}
 }
 
@@ -188,7 +188,7 @@ func TestConcurrentIdempotentBetsReturnOriginal(t *testing.T) {
 func TestResolvedAtFollowsLockOrder(t *testing.T) {
 	run(t, func(t *testing.T, e *env) {
 		creator, bettor, m := e.fixture(t)
-		late := service.New(e.dal, service.DefaultEconomics(), service.WithClock(func() time.Time { return now.Add(5 * time.Second) }))
+		late := service.New(e.dal.WithClock(func() time.Time { return now.Add(5 * time.Second) }), service.DefaultEconomics())
 		b, err := late.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeYes, 10, "")
 		if err != nil {
 			t.Fatal(err)

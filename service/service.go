@@ -19,10 +19,6 @@ type Services struct {
 // Option configures the services.
 type Option func(*base)
 
-// WithClock makes the services read the time from now (default time.Now),
-// so that tests of closing times are deterministic.
-func WithClock(now func() time.Time) Option { return func(b *base) { b.now = now } }
-
 // WithInteractiveBets makes PlaceBet use the portable interactive
 // transaction (six statements) on PostgreSQL too, instead of the single
 // statement: for benchmarks and tests that compare the two.
@@ -32,7 +28,6 @@ func WithInteractiveBets() Option { return func(b *base) { b.interactiveBets = t
 type base struct {
 	dal             *dal.DataAccessLayer
 	econ            Economics
-	now             func() time.Time
 	interactiveBets bool
 }
 
@@ -44,8 +39,10 @@ func (b *base) withDAL(d *dal.DataAccessLayer) *base {
 	return &c
 }
 
-// clock returns the current time in UTC.
-func (b *base) clock() time.Time { return b.now().UTC() }
+// clock returns the current time in UTC, by the data layer's clock (see
+// dal.DataAccessLayer.WithClock): the services and GORM's timestamps read
+// the same one.
+func (b *base) clock() time.Time { return b.dal.Now() }
 
 // seeds returns the WPAM seeds of the economics.
 func (b *base) seeds() wpam.Seeds {
@@ -56,7 +53,7 @@ func (b *base) seeds() wpam.Seeds {
 // New returns the services over d with the economics econ (validate it
 // first: see Economics.Validate).
 func New(d *dal.DataAccessLayer, econ Economics, opts ...Option) *Services {
-	b := &base{dal: d, econ: econ, now: time.Now}
+	b := &base{dal: d, econ: econ}
 	for _, o := range opts {
 		o(b)
 	}

@@ -43,9 +43,10 @@ func runWith(t *testing.T, econ service.Economics, fn func(t *testing.T, e *env)
 func newEnv(t *testing.T, engine dbtest.Engine, econ service.Economics) *env {
 	t.Helper()
 	d, tdb := daltest.New(t, engine)
-	e := &env{dal: d, tdb: tdb, clock: new(time.Time)}
+	e := &env{tdb: tdb, clock: new(time.Time)}
 	*e.clock = now
-	e.Services = service.New(d, econ, service.WithClock(func() time.Time { return *e.clock }))
+	e.dal = d.WithClock(func() time.Time { return *e.clock })
+	e.Services = service.New(e.dal, econ)
 	return e
 }
 

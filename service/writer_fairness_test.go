@@ -39,7 +39,7 @@ func newWriterLoad(tb testing.TB, bettors, hot, settle, perSettle int) *writerLo
 	d, tdb := daltest.New(tb, dbtest.SQLite)
 	econ := service.DefaultEconomics()
 	econ.InitialBalance = 1 << 40
-	w := &writerLoad{d: d, tm: tdb.Handle.Transactions(), svc: service.New(d, econ, service.WithClock(func() time.Time { return now }))}
+	w := &writerLoad{d: d, tm: tdb.Handle.Transactions(), svc: service.New(d.WithClock(func() time.Time { return now }), econ)}
 	ctx := context.Background()
 	user := func(name string) int64 {
 		u, _, err := w.svc.Users.Create(ctx, service.NewUser{Username: name, DisplayName: name, Email: name + "@example.com"})
