@@ -1,6 +1,7 @@
 package database
 
 import (
+	"context"
 	"math/rand/v2"
 	"time"
 )
@@ -28,4 +29,30 @@ func (b Backoff) Delay(n int) time.Duration {
 		return d
 	}
 	return half + rand.N(d-half+1)
+}
+
+// Retry is the one retry loop of the package (connections, transactions,
+// statements): it runs once until once returns nil, retry(err) returns false,
+// attempts runs were made, or ctx ends. Before each rerun it calls
+// onRetry(attempt, delay, err) (attempt counts from 1) and waits delay, the
+// backoff's Delay(attempt-1). It returns once's last error, with
+// cancelled true when ctx ended before a retryable error could be retried
+// (ctx.Err() tells why).
+func (b Backoff) Retry(ctx context.Context, attempts int, retry func(error) bool,
+	onRetry func(attempt int, delay time.Duration, err error), once func(attempt int) error) (cancelled bool, err error) {
+	for attempt := 1; ; attempt++ {
+		err = once(attempt)
+		if err == nil || !retry(err) || attempt >= attempts || ctx.Err() != nil {
+			return err != nil && retry(err) && ctx.Err() != nil, err
+		}
+		delay := b.Delay(attempt - 1)
+		onRetry(attempt, delay, err)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return true, err
+		case <-t.C:
+		}
+	}
 }

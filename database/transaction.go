@@ -227,23 +227,16 @@ func (tm *TransactionManager) Transact(ctx context.Context, fn func(ctx context.
 // not retry, attempts runs were made, or ctx ends; it waits the backoff
 // between runs, and logs and counts each retry.
 func (tm *TransactionManager) retry(ctx context.Context, attempts int, what string, once func() error) error {
-	for attempt := 1; ; attempt++ {
-		err := once()
-		reason := RetryReason(err)
-		if err == nil || reason == "" || attempt >= attempts || ctx.Err() != nil {
-			return err
-		}
-		tm.countRetry(reason)
-		delay := tm.backoff.Delay(attempt - 1)
-		tm.log.Warn(what+" retried", "reason", reason, "attempt", attempt, "retry_in", delay, "error", err)
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return errors.Join(err, ctx.Err())
-		case <-t.C:
-		}
+	cancelled, err := tm.backoff.Retry(ctx, attempts, func(err error) bool { return RetryReason(err) != "" },
+		func(attempt int, delay time.Duration, err error) {
+			reason := RetryReason(err)
+			tm.countRetry(reason)
+			tm.log.Warn(what+" retried", "reason", reason, "attempt", attempt, "retry_in", delay, "error", err)
+		}, func(int) error { return once() })
+	if cancelled {
+		return errors.Join(err, ctx.Err())
 	}
+	return err
 }
 
 func (tm *TransactionManager) countRetry(reason string) {
