@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"log/slog"
+	"socialpredict/database/diagnostics"
 	"time"
 
 	"gorm.io/gorm"
@@ -11,7 +12,7 @@ import (
 // explainInBackground returns the query monitor's hook that logs the plan of
 // a slow SELECT. The plan is taken on another pool connection in the
 // background, at most one at a time (a slow query that arrives while one is
-// being explained is not explained), within DefaultExplainTimeout.
+// being explained is not explained), within diagnostics.DefaultExplainTimeout.
 func explainInBackground(db *gorm.DB, log *slog.Logger) func(ctx context.Context, sql string, vars []any) {
 	busy := make(chan struct{}, 1)
 	return func(ctx context.Context, sql string, vars []any) {
@@ -22,9 +23,9 @@ func explainInBackground(db *gorm.DB, log *slog.Logger) func(ctx context.Context
 		}
 		go func() {
 			defer func() { <-busy }()
-			ctx, cancel := context.WithTimeout(ctx, DefaultExplainTimeout+time.Second)
+			ctx, cancel := context.WithTimeout(ctx, diagnostics.DefaultExplainTimeout+time.Second)
 			defer cancel()
-			plan, err := Explain(ctx, db, sql, vars, ExplainOptions{})
+			plan, err := diagnostics.Explain(ctx, db, sql, vars, diagnostics.ExplainOptions{})
 			if err != nil {
 				log.WarnContext(ctx, "slow query plan unavailable", "sql", truncate(sql, 500), "error", err)
 				return

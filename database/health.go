@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"socialpredict/database/diagnostics"
 	"socialpredict/internal/confkit"
 )
 
@@ -82,7 +83,7 @@ type healthObservation struct {
 	queryDur time.Duration
 	checks   []HealthCheckResult // every check but query and response_time
 	leaks    []LeakedTx
-	locks    *LockReport
+	locks    *diagnostics.LockReport
 }
 
 // Check runs every check once, within health_check.timeout in total, and
@@ -213,7 +214,7 @@ func (c *DatabaseHealthChecker) checkLocks(ctx context.Context, obs *healthObser
 		return []HealthCheckResult{locks, sessions}
 	}
 	start := time.Now()
-	rep, err := InspectLocks(ctx, c.db.gorm, LockThresholds{LongRunning: c.o.longRunning, IdleInTransaction: c.o.idleInTx})
+	rep, err := diagnostics.InspectLocks(ctx, c.db.gorm, diagnostics.LockThresholds{LongRunning: c.o.longRunning, IdleInTransaction: c.o.idleInTx})
 	locks.Duration = time.Since(start)
 	if err != nil {
 		locks.Message = "not run: " + err.Error()

@@ -1,7 +1,6 @@
 package database
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -49,41 +48,5 @@ func TestHealthWindowKeepsTheLastSamples(t *testing.T) {
 	want := ResponseTimes{Samples: 3, P50: 4, P95: 5, P99: 5} // samples 3, 4, 5
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("responseTimes (-got +want):\n%s", diff)
-	}
-}
-
-func TestHealthTruncate(t *testing.T) {
-	long := strings.Repeat("é", healthQueryLen+1)
-	tests := []struct {
-		name, in, want string
-	}{
-		{name: "short", in: "SELECT 1", want: "SELECT 1"},
-		{name: "exactly the limit", in: strings.Repeat("x", healthQueryLen), want: strings.Repeat("x", healthQueryLen)},
-		{name: "multi-byte over the limit", in: long, want: strings.Repeat("é", healthQueryLen) + "…"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := healthTruncate(tt.in); got != tt.want {
-				t.Errorf("healthTruncate(%d chars) = %q, want %q", len([]rune(tt.in)), got, tt.want)
-			}
-		})
-	}
-}
-
-func TestHealthParsePIDs(t *testing.T) {
-	tests := []struct {
-		in   string
-		want []int
-	}{
-		{in: "", want: nil},
-		{in: "42", want: []int{42}},
-		{in: "42,7", want: []int{42, 7}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			if diff := cmp.Diff(healthParsePIDs(tt.in), tt.want); diff != "" {
-				t.Errorf("healthParsePIDs(%q) (-got +want):\n%s", tt.in, diff)
-			}
-		})
 	}
 }

@@ -2,6 +2,7 @@ package database
 
 import (
 	"fmt"
+	"socialpredict/database/diagnostics"
 	"socialpredict/errs"
 	"time"
 )
@@ -136,7 +137,7 @@ type HealthReport struct {
 	LongTransactions []LeakedTx    `json:"long_transactions,omitempty"`
 	// Locks is nil when lock monitoring did not run (SQLite, or the test
 	// query failed).
-	Locks *LockReport `json:"locks,omitempty"`
+	Locks *diagnostics.LockReport `json:"locks,omitempty"`
 }
 
 // Result returns the check named name, and whether the report has it.

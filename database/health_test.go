@@ -17,6 +17,7 @@ import (
 
 	"socialpredict/database"
 	"socialpredict/database/dbtest"
+	"socialpredict/database/diagnostics"
 	"socialpredict/internal/confkit"
 )
 
@@ -422,7 +423,7 @@ func TestHealthResponseTimeWindow(t *testing.T) {
 
 func TestInspectLocksUnsupportedOnSQLite(t *testing.T) {
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
-	_, err := database.InspectLocks(context.Background(), tdb.DB, database.LockThresholds{LongRunning: time.Second, IdleInTransaction: time.Second})
+	_, err := diagnostics.InspectLocks(context.Background(), tdb.DB, diagnostics.LockThresholds{LongRunning: time.Second, IdleInTransaction: time.Second})
 	if !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("InspectLocks on sqlite = %v, want errors.ErrUnsupported", err)
 	}

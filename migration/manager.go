@@ -93,9 +93,6 @@ func defaultAppliedBy() string {
 	return name
 }
 
-// Migrations returns the known migrations in version order.
-func (m *MigrationManager) Migrations() []Migration { return slices.Clone(m.migrations) }
-
 // Step is one migration run (or, in a dry run, printed) by an operation.
 type Step struct {
 	Version     string

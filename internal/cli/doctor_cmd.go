@@ -13,13 +13,14 @@ import (
 
 	"socialpredict/config"
 	"socialpredict/database"
+	"socialpredict/database/diagnostics"
 )
 
 // dbExplainCommand is `socialpredict db explain QUERY`: the plan of one
 // statement, as text or JSON.
 func (a *app) dbExplainCommand() *cobra.Command {
 	var (
-		opts   database.ExplainOptions
+		opts   diagnostics.ExplainOptions
 		asJSON bool
 	)
 	cmd := &cobra.Command{
@@ -46,7 +47,7 @@ SQLite: EXPLAIN QUERY PLAN (no costs or timings; --analyze is not supported).`,
 				return err
 			}
 			defer db.Close()
-			plan, err := database.Explain(cmd.Context(), db.GormDB(), args[0], nil, opts)
+			plan, err := diagnostics.Explain(cmd.Context(), db.GormDB(), args[0], nil, opts)
 			if err != nil {
 				return err
 			}
@@ -67,7 +68,7 @@ SQLite: EXPLAIN QUERY PLAN (no costs or timings; --analyze is not supported).`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Analyze, "analyze", false, "run the statement (PostgreSQL), in a transaction that is rolled back, and show actual times")
-	cmd.Flags().DurationVar(&opts.Timeout, "timeout", database.DefaultExplainTimeout, "cancel the statement after this long (PostgreSQL)")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", diagnostics.DefaultExplainTimeout, "cancel the statement after this long (PostgreSQL)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON (with PostgreSQL's JSON plan under \"plan\")")
 	return cmd
 }
@@ -100,8 +101,8 @@ type doctorReport struct {
 	Checks   []doctorCheck `json:"checks"`
 	Failures int           `json:"failures"`
 	// Indexes and Health are the full reports the checks come from.
-	Indexes *database.IndexReport  `json:"indexes,omitempty"`
-	Health  *database.HealthReport `json:"health,omitempty"`
+	Indexes *diagnostics.IndexReport `json:"indexes,omitempty"`
+	Health  *database.HealthReport   `json:"health,omitempty"`
 }
 
 func (r *doctorReport) add(section, name, status, message string) {
@@ -173,9 +174,9 @@ non-zero. On SQLite only the health checks apply.`,
 }
 
 // doctorIndexes adds the index, cache and statement checks of
-// database.AnalyzeIndexes.
+// diagnostics.AnalyzeIndexes.
 func doctorIndexes(ctx context.Context, db *database.DB, r *doctorReport) {
-	rep, err := database.AnalyzeIndexes(ctx, db.GormDB(), database.IndexAnalysisOptions{})
+	rep, err := diagnostics.AnalyzeIndexes(ctx, db.GormDB(), diagnostics.IndexAnalysisOptions{})
 	switch {
 	case errors.Is(err, errors.ErrUnsupported):
 		r.add("indexes", "index_usage", doctorSkipped, err.Error())
@@ -238,7 +239,7 @@ func doctorIndexes(ctx context.Context, db *database.DB, r *doctorReport) {
 }
 
 // doctorSince says from when the report's counters count.
-func doctorSince(rep *database.IndexReport) string {
+func doctorSince(rep *diagnostics.IndexReport) string {
 	if rep.StatsReset == nil {
 		return "the start"
 	}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"socialpredict/database"
 	"socialpredict/database/dbtest"
+	"socialpredict/database/diagnostics"
 )
 
 // runDoctorCmd runs the command newCmd builds on a fresh app pointed at tdb,
@@ -56,14 +56,14 @@ func TestDBExplain(t *testing.T) {
 		})
 		t.Run("json", func(t *testing.T) {
 			out, err := runDoctorCmd(t, tdb, explainCmd, "--json", "SELECT name FROM items")
-			var plan database.Plan
+			var plan diagnostics.Plan
 			if err != nil || json.Unmarshal([]byte(out), &plan) != nil || plan.Driver != string(tdb.Engine) || plan.Text == "" {
 				t.Errorf("explain --json = %q, %v", out, err)
 			}
 		})
 		t.Run("refuses two statements", func(t *testing.T) {
 			out, err := runDoctorCmd(t, tdb, explainCmd, "SELECT 1; DROP TABLE items")
-			if !errors.Is(err, database.ErrMultipleStatements) {
+			if !errors.Is(err, diagnostics.ErrMultipleStatements) {
 				t.Errorf("explain = %q, %v; want ErrMultipleStatements", out, err)
 			}
 			doctorCountItems(t, tdb, 2)

@@ -1,4 +1,4 @@
-package database
+package diagnostics
 
 import (
 	"context"
@@ -192,9 +192,9 @@ func Explain(ctx context.Context, db *gorm.DB, query string, args []any, opts Ex
 		opts.Timeout = DefaultExplainTimeout
 	}
 	switch driver {
-	case DriverPostgres:
+	case driverPostgres:
 		return explainPostgres(ctx, db, stmt, args, opts)
-	case DriverSQLite:
+	case driverSQLite:
 		if opts.Analyze {
 			return nil, fmt.Errorf("explain analyze is not supported on sqlite (EXPLAIN QUERY PLAN has no actual times): %w", errors.ErrUnsupported)
 		}
@@ -235,7 +235,7 @@ func explainPostgres(ctx context.Context, db *gorm.DB, stmt string, args []any, 
 	}
 	root := out[0].Plan
 	p := &Plan{
-		Driver: DriverPostgres, Query: stmt, Analyzed: opts.Analyze, Raw: json.RawMessage(raw), Root: &root,
+		Driver: driverPostgres, Query: stmt, Analyzed: opts.Analyze, Raw: json.RawMessage(raw), Root: &root,
 		Summary: PlanSummary{
 			NodeType: root.name(), Relation: root.RelationName,
 			EstimatedCost: root.TotalCost, EstimatedRows: root.PlanRows,
@@ -340,7 +340,7 @@ func explainSQLite(ctx context.Context, db *gorm.DB, stmt string, args []any) (*
 		return nil, fmt.Errorf("explain: %w", err)
 	}
 	defer rows.Close()
-	p := &Plan{Driver: DriverSQLite, Query: stmt}
+	p := &Plan{Driver: driverSQLite, Query: stmt}
 	for rows.Next() {
 		var s QueryPlanStep
 		var notUsed int

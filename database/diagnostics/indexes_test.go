@@ -1,4 +1,4 @@
-package database_test
+package diagnostics_test
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for the administrator connection
 
-	"socialpredict/database"
 	"socialpredict/database/dbtest"
+	"socialpredict/database/diagnostics"
 )
 
 // indexFixture builds, on one session whose statistics it then flushes:
@@ -64,7 +64,7 @@ func indexFixture(t *testing.T, tdb *dbtest.TestDB) {
 	exec("SELECT pg_stat_force_next_flush()")
 }
 
-func indexNames(us []database.IndexUsage) []string {
+func indexNames(us []diagnostics.IndexUsage) []string {
 	var names []string
 	for _, u := range us {
 		names = append(names, u.Index)
@@ -75,7 +75,7 @@ func indexNames(us []database.IndexUsage) []string {
 func TestAnalyzeIndexesFindsProblems(t *testing.T) {
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	indexFixture(t, tdb)
-	r, err := database.AnalyzeIndexes(context.Background(), tdb.DB, database.IndexAnalysisOptions{})
+	r, err := diagnostics.AnalyzeIndexes(context.Background(), tdb.DB, diagnostics.IndexAnalysisOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestAnalyzeIndexesFindsProblems(t *testing.T) {
 	if got := indexNames(r.InvalidIndexes); !slices.Equal(got, []string{"dup_v_key"}) {
 		t.Errorf("invalid indexes = %v, want dup_v_key", got)
 	}
-	problems := strings.Join(r.Problems(), "\n")
+	problems := strings.Join(problems(r), "\n")
 	for _, want := range []string{"unused index big_note_idx", "missing index? table public.big", "small_a_1 and small_a_2", "invalid index dup_v_key"} {
 		if !strings.Contains(problems, want) {
 			t.Errorf("problems lack %q:\n%s", want, problems)
@@ -107,7 +107,7 @@ func TestAnalyzeIndexesFindsProblems(t *testing.T) {
 	if len(r.CacheHitRatios) != 3 || r.CacheHitRatios[0].Ratio == nil || r.CacheHitRatios[0].Low {
 		t.Errorf("cache hit ratios = %+v", r.CacheHitRatios)
 	}
-	var decoded database.IndexReport
+	var decoded diagnostics.IndexReport
 	if b, err := json.Marshal(r); err != nil || json.Unmarshal(b, &decoded) != nil || len(decoded.UnusedIndexes) != 3 {
 		t.Errorf("JSON round trip: %v, %+v", err, decoded)
 	}
@@ -123,18 +123,18 @@ func TestAnalyzeIndexesThresholds(t *testing.T) {
 	indexFixture(t, tdb)
 	tests := []struct {
 		name        string
-		opts        database.IndexAnalysisOptions
+		opts        diagnostics.IndexAnalysisOptions
 		wantMissing bool
 		wantLow     bool
 	}{
-		{"defaults", database.IndexAnalysisOptions{}, true, false},
-		{"larger tables only", database.IndexAnalysisOptions{MinRows: 20001}, false, false},
-		{"more scans needed", database.IndexAnalysisOptions{MinSeqScans: 1000}, false, false},
-		{"any cache miss is low", database.IndexAnalysisOptions{MinCacheHitRatio: 1.01, MinCacheBlocks: 1}, true, true},
+		{"defaults", diagnostics.IndexAnalysisOptions{}, true, false},
+		{"larger tables only", diagnostics.IndexAnalysisOptions{MinRows: 20001}, false, false},
+		{"more scans needed", diagnostics.IndexAnalysisOptions{MinSeqScans: 1000}, false, false},
+		{"any cache miss is low", diagnostics.IndexAnalysisOptions{MinCacheHitRatio: 1.01, MinCacheBlocks: 1}, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := database.AnalyzeIndexes(context.Background(), tdb.DB, tt.opts)
+			r, err := diagnostics.AnalyzeIndexes(context.Background(), tdb.DB, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -153,11 +153,11 @@ func TestAnalyzeIndexesClean(t *testing.T) {
 	if err := tdb.DB.Exec("CREATE TABLE t (id integer PRIMARY KEY, code text UNIQUE)").Error; err != nil {
 		t.Fatal(err)
 	}
-	r, err := database.AnalyzeIndexes(context.Background(), tdb.DB, database.IndexAnalysisOptions{})
+	r, err := diagnostics.AnalyzeIndexes(context.Background(), tdb.DB, diagnostics.IndexAnalysisOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := r.Problems(); len(p) != 0 {
+	if p := problems(r); len(p) != 0 {
 		t.Errorf("problems on a clean database: %q", p)
 	}
 	if got := indexNames(r.UnusedUniqueIndexes); !slices.Equal(got, []string{"t_code_key"}) {
@@ -180,7 +180,7 @@ func TestAnalyzeIndexesStatementsNotLoaded(t *testing.T) {
 	if _, err := admin.Exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err != nil {
 		t.Skipf("pg_stat_statements is not available: %v", err)
 	}
-	r, err := database.AnalyzeIndexes(context.Background(), tdb.DB, database.IndexAnalysisOptions{})
+	r, err := diagnostics.AnalyzeIndexes(context.Background(), tdb.DB, diagnostics.IndexAnalysisOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,8 +218,33 @@ func adminConn(t *testing.T, tdb *dbtest.TestDB) *sql.DB {
 
 func TestAnalyzeIndexesSQLiteUnsupported(t *testing.T) {
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
-	_, err := database.AnalyzeIndexes(context.Background(), tdb.DB, database.IndexAnalysisOptions{})
+	_, err := diagnostics.AnalyzeIndexes(context.Background(), tdb.DB, diagnostics.IndexAnalysisOptions{})
 	if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "not supported on sqlite") {
 		t.Errorf("err = %v, want errors.ErrUnsupported", err)
 	}
+}
+
+// problems returns the messages of the findings that make the analysis
+// fail: unused, duplicate and invalid indexes, missing-index candidates and
+// low cache hit ratios. It is empty when everything is fine.
+func problems(r *diagnostics.IndexReport) []string {
+	var out []string
+	for _, u := range r.UnusedIndexes {
+		out = append(out, u.Message)
+	}
+	for _, d := range r.DuplicateIndexes {
+		out = append(out, d.Message)
+	}
+	for _, i := range r.InvalidIndexes {
+		out = append(out, i.Message)
+	}
+	for _, t := range r.MissingIndexCandidates {
+		out = append(out, t.Message)
+	}
+	for _, c := range r.CacheHitRatios {
+		if c.Low {
+			out = append(out, c.Message)
+		}
+	}
+	return out
 }

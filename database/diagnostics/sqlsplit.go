@@ -1,4 +1,4 @@
-package database
+package diagnostics
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 
 // SingleStatement returns the one SQL statement query holds, without the
 // whitespace around it and without its trailing semicolon, reading quotes
-// and comments as driver's engine does (DriverSQLite, otherwise
+// and comments as driver's engine does (driverSQLite, otherwise
 // PostgreSQL): string literals (and PostgreSQL's E'...' escapes and
 // $tag$...$tag$ dollar quotes), quoted identifiers (and SQLite's `...` and
 // [...]), -- and /* */ comments (nested on PostgreSQL). A semicolon outside
@@ -19,7 +19,7 @@ import (
 //
 // Errors: ErrEmptyQuery, ErrMultipleStatements, ErrUnterminatedQuery.
 func SingleStatement(query, driver string) (string, error) {
-	lx := sqlLexer{q: query, sqlite: driver == DriverSQLite}
+	lx := sqlLexer{q: query, sqlite: driver == driverSQLite}
 	end := -1
 	statement := false
 	for lx.i < len(lx.q) {

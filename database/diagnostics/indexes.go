@@ -1,4 +1,4 @@
-package database
+package diagnostics
 
 import (
 	"context"
@@ -162,31 +162,6 @@ type SlowStatement struct {
 	Message string `json:"message"`
 }
 
-// Problems returns the messages of the findings that make the analysis
-// fail: unused, duplicate and invalid indexes, missing-index candidates and
-// low cache hit ratios. It is empty when everything is fine.
-func (r *IndexReport) Problems() []string {
-	var out []string
-	for _, u := range r.UnusedIndexes {
-		out = append(out, u.Message)
-	}
-	for _, d := range r.DuplicateIndexes {
-		out = append(out, d.Message)
-	}
-	for _, i := range r.InvalidIndexes {
-		out = append(out, i.Message)
-	}
-	for _, t := range r.MissingIndexCandidates {
-		out = append(out, t.Message)
-	}
-	for _, c := range r.CacheHitRatios {
-		if c.Low {
-			out = append(out, c.Message)
-		}
-	}
-	return out
-}
-
 // AnalyzeIndexes reports how the indexes and tables of the current
 // PostgreSQL database are used, from its cumulative statistics
 // (pg_stat_user_indexes, pg_stat_user_tables, pg_statio_user_tables,
@@ -198,7 +173,7 @@ func (r *IndexReport) Problems() []string {
 // or unreadable pg_stat_statements is a note in the report, not an error;
 // any other query error is returned, wrapped.
 func AnalyzeIndexes(ctx context.Context, db *gorm.DB, opts IndexAnalysisOptions) (*IndexReport, error) {
-	if name := db.Dialector.Name(); name != DriverPostgres {
+	if name := db.Dialector.Name(); name != driverPostgres {
 		return nil, fmt.Errorf("index usage analysis is not supported on %s: %w", name, errors.ErrUnsupported)
 	}
 	opts = opts.withDefaults()

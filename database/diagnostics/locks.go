@@ -1,4 +1,4 @@
-package database
+package diagnostics
 
 import (
 	"context"
@@ -112,7 +112,7 @@ LIMIT ?`
 // matching errors.ErrUnsupported; otherwise the query's error, wrapped.
 func InspectLocks(ctx context.Context, db *gorm.DB, th LockThresholds) (LockReport, error) {
 	var rep LockReport
-	if name := db.Dialector.Name(); name != DriverPostgres {
+	if name := db.Dialector.Name(); name != driverPostgres {
 		return rep, fmt.Errorf("lock monitoring is not supported on %s: %w", name, errors.ErrUnsupported)
 	}
 	rows, err := db.WithContext(ctx).Raw(healthLockSQL, healthQueryLen+1,
@@ -130,20 +130,20 @@ func InspectLocks(ctx context.Context, db *gorm.DB, th LockThresholds) (LockRepo
 		if err := rows.Scan(&pid, &user, &app, &state, &wait, &blocker, &running, &inState, &query); err != nil {
 			return rep, fmt.Errorf("inspect locks: %w", err)
 		}
-		query = healthTruncate(query)
+		query = truncateQuery(query)
 		if blocker != "" {
 			rep.Blocked = append(rep.Blocked, BlockedSession{
-				PID: pid, BlockedBy: healthParsePIDs(blocker), Waiting: healthSeconds(running), WaitEvent: wait,
+				PID: pid, BlockedBy: parsePIDs(blocker), Waiting: seconds(running), WaitEvent: wait,
 				User: user, Application: app, Query: query,
 			})
 		}
 		s := SessionActivity{PID: pid, State: state, User: user, Application: app, Query: query}
 		switch {
 		case state == "active" && running > th.LongRunning.Seconds():
-			s.Duration = healthSeconds(running)
+			s.Duration = seconds(running)
 			rep.LongRunning = append(rep.LongRunning, s)
 		case strings.HasPrefix(state, "idle in transaction") && inState > th.IdleInTransaction.Seconds():
-			s.Duration = healthSeconds(inState)
+			s.Duration = seconds(inState)
 			rep.IdleInTransaction = append(rep.IdleInTransaction, s)
 		}
 	}
@@ -153,17 +153,17 @@ func InspectLocks(ctx context.Context, db *gorm.DB, th LockThresholds) (LockRepo
 	return rep, nil
 }
 
-// healthTruncate cuts a statement read with one character too many to
+// truncateQuery cuts a statement read with one character too many to
 // healthQueryLen characters, marking the cut.
-func healthTruncate(q string) string {
+func truncateQuery(q string) string {
 	if utf8.RuneCountInString(q) <= healthQueryLen {
 		return q
 	}
 	return string([]rune(q)[:healthQueryLen]) + "…"
 }
 
-// healthParsePIDs parses "12,34".
-func healthParsePIDs(s string) []int {
+// parsePIDs parses "12,34".
+func parsePIDs(s string) []int {
 	var pids []int
 	for f := range strings.SplitSeq(s, ",") {
 		if p, err := strconv.Atoi(f); err == nil {
@@ -173,7 +173,7 @@ func healthParsePIDs(s string) []int {
 	return pids
 }
 
-// healthSeconds converts seconds to a Duration, rounded to the microsecond.
-func healthSeconds(s float64) time.Duration {
+// seconds converts seconds to a Duration, rounded to the microsecond.
+func seconds(s float64) time.Duration {
 	return time.Duration(s * float64(time.Second)).Round(time.Microsecond)
 }

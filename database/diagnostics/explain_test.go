@@ -1,4 +1,4 @@
-package database_test
+package diagnostics_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"socialpredict/database"
 	"socialpredict/database/dbtest"
+	"socialpredict/database/diagnostics"
 )
 
 // explainItems creates the table items(id, name) with three rows.
@@ -61,7 +62,7 @@ func TestExplainReturnsPlan(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				p, err := database.Explain(ctx, tdb.DB, tt.query, tt.args, database.ExplainOptions{})
+				p, err := diagnostics.Explain(ctx, tdb.DB, tt.query, tt.args, diagnostics.ExplainOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -102,16 +103,16 @@ func TestExplainRefusesBeforeSending(t *testing.T) {
 			query string
 			want  error
 		}{
-			{"SELECT 1; DROP TABLE users", database.ErrMultipleStatements},
-			{"SELECT 1;DROP TABLE users;", database.ErrMultipleStatements},
-			{"SELECT 1;;", database.ErrMultipleStatements},
-			{"SELECT 1 /* ; */ ; -- ok\n DROP TABLE users", database.ErrMultipleStatements},
-			{"", database.ErrEmptyQuery},
-			{" ; -- nothing\n", database.ErrEmptyQuery},
-			{"SELECT 'unterminated; DROP TABLE users", database.ErrUnterminatedQuery},
+			{"SELECT 1; DROP TABLE users", diagnostics.ErrMultipleStatements},
+			{"SELECT 1;DROP TABLE users;", diagnostics.ErrMultipleStatements},
+			{"SELECT 1;;", diagnostics.ErrMultipleStatements},
+			{"SELECT 1 /* ; */ ; -- ok\n DROP TABLE users", diagnostics.ErrMultipleStatements},
+			{"", diagnostics.ErrEmptyQuery},
+			{" ; -- nothing\n", diagnostics.ErrEmptyQuery},
+			{"SELECT 'unterminated; DROP TABLE users", diagnostics.ErrUnterminatedQuery},
 		}
 		for _, tt := range tests {
-			_, err := database.Explain(ctx, tdb.DB, tt.query, nil, database.ExplainOptions{Analyze: tdb.Engine == dbtest.Postgres})
+			_, err := diagnostics.Explain(ctx, tdb.DB, tt.query, nil, diagnostics.ExplainOptions{Analyze: tdb.Engine == dbtest.Postgres})
 			if !errors.Is(err, tt.want) {
 				t.Errorf("Explain(%q) = %v, want %v", tt.query, err, tt.want)
 			}
@@ -128,10 +129,10 @@ func TestExplainRefusesBeforeSending(t *testing.T) {
 		if err := closedDB.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := database.Explain(ctx, closed, "SELECT 1; DROP TABLE users", nil, database.ExplainOptions{}); !errors.Is(err, database.ErrMultipleStatements) {
+		if _, err := diagnostics.Explain(ctx, closed, "SELECT 1; DROP TABLE users", nil, diagnostics.ExplainOptions{}); !errors.Is(err, diagnostics.ErrMultipleStatements) {
 			t.Errorf("on a closed pool: %v, want ErrMultipleStatements", err)
 		}
-		if _, err := database.Explain(ctx, closed, "SELECT 1", nil, database.ExplainOptions{}); err == nil {
+		if _, err := diagnostics.Explain(ctx, closed, "SELECT 1", nil, diagnostics.ExplainOptions{}); err == nil {
 			t.Errorf("a single statement on a closed pool succeeded: was anything sent?")
 		}
 	})
@@ -151,7 +152,7 @@ func TestExplainAnalyzePostgres(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := database.Explain(ctx, tdb.DB, tt.query, nil, database.ExplainOptions{Analyze: true})
+			p, err := diagnostics.Explain(ctx, tdb.DB, tt.query, nil, diagnostics.ExplainOptions{Analyze: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,7 +186,7 @@ func TestExplainAnalyzeInsideTransaction(t *testing.T) {
 		// On the transaction, Explain sees its uncommitted row, and undoes
 		// only itself.
 		tx := database.Conn(ctx, tdb.DB)
-		p, err := database.Explain(ctx, tx, "DELETE FROM items WHERE id >= 2", nil, database.ExplainOptions{Analyze: true})
+		p, err := diagnostics.Explain(ctx, tx, "DELETE FROM items WHERE id >= 2", nil, diagnostics.ExplainOptions{Analyze: true})
 		if err != nil {
 			return err
 		}
@@ -194,7 +195,7 @@ func TestExplainAnalyzeInsideTransaction(t *testing.T) {
 		}
 		// On the pool, it runs on another connection, even though ctx
 		// carries the transaction (as for a plan captured in the background).
-		p, err = database.Explain(ctx, tdb.DB, "DELETE FROM items WHERE id >= 2", nil, database.ExplainOptions{Analyze: true})
+		p, err = diagnostics.Explain(ctx, tdb.DB, "DELETE FROM items WHERE id >= 2", nil, diagnostics.ExplainOptions{Analyze: true})
 		if err != nil {
 			return err
 		}
@@ -206,7 +207,7 @@ func TestExplainAnalyzeInsideTransaction(t *testing.T) {
 			t.Errorf("statement_timeout in the transaction = %q (%v), want 0", timeout, err)
 		}
 		// A failed EXPLAIN leaves the transaction usable.
-		if _, err := database.Explain(ctx, tx, "SELECT * FROM missing_table", nil, database.ExplainOptions{}); err == nil {
+		if _, err := diagnostics.Explain(ctx, tx, "SELECT * FROM missing_table", nil, diagnostics.ExplainOptions{}); err == nil {
 			t.Error("explaining a missing table succeeded")
 		}
 		return database.Conn(ctx, tdb.DB).Exec("INSERT INTO items VALUES (5, 'e')").Error
@@ -226,15 +227,15 @@ func TestExplainTimeout(t *testing.T) {
 	// tells the timeout from the statement's end on a loaded machine (the
 	// server cancels it: nothing lingers).
 	start := time.Now()
-	_, err := database.Explain(ctx, tdb.DB, "SELECT pg_sleep(30)", nil, database.ExplainOptions{Analyze: true, Timeout: 200 * time.Millisecond})
-	if !errors.Is(err, database.ErrExplainTimeout) {
+	_, err := diagnostics.Explain(ctx, tdb.DB, "SELECT pg_sleep(30)", nil, diagnostics.ExplainOptions{Analyze: true, Timeout: 200 * time.Millisecond})
+	if !errors.Is(err, diagnostics.ErrExplainTimeout) {
 		t.Fatalf("err = %v, want ErrExplainTimeout", err)
 	}
 	if d := time.Since(start); d > 15*time.Second {
 		t.Errorf("took %s, want about 200ms (well before the 30s statement ends)", d)
 	}
 	// Without Analyze nothing runs: no timeout.
-	if _, err := database.Explain(ctx, tdb.DB, "SELECT pg_sleep(30)", nil, database.ExplainOptions{Timeout: 200 * time.Millisecond}); err != nil {
+	if _, err := diagnostics.Explain(ctx, tdb.DB, "SELECT pg_sleep(30)", nil, diagnostics.ExplainOptions{Timeout: 200 * time.Millisecond}); err != nil {
 		t.Errorf("plain EXPLAIN: %v", err)
 	}
 	// The timeout was local to Explain's transaction.
@@ -246,7 +247,7 @@ func TestExplainTimeout(t *testing.T) {
 
 func TestExplainAnalyzeSQLiteUnsupported(t *testing.T) {
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
-	_, err := database.Explain(context.Background(), tdb.DB, "SELECT 1", nil, database.ExplainOptions{Analyze: true})
+	_, err := diagnostics.Explain(context.Background(), tdb.DB, "SELECT 1", nil, diagnostics.ExplainOptions{Analyze: true})
 	if !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("err = %v, want errors.ErrUnsupported", err)
 	}
@@ -269,35 +270,35 @@ func TestSingleStatement(t *testing.T) {
 		{"dollar quote", pg, "SELECT $$;$$, $f$ ; $$ $f$", "SELECT $$;$$, $f$ ; $$ $f$", nil},
 		{"escape string", pg, `SELECT E'\'; DROP TABLE users; --'`, `SELECT E'\'; DROP TABLE users; --'`, nil},
 		{"parameters", pg, "SELECT $1, $2;", "SELECT $1, $2", nil},
-		{"multiple", pg, "SELECT 1; DROP TABLE users", "", database.ErrMultipleStatements},
-		{"multiple after comment", pg, "SELECT 1 /* x */; DELETE FROM t", "", database.ErrMultipleStatements},
-		{"two semicolons", pg, "SELECT 1;;", "", database.ErrMultipleStatements},
-		{"identifier with dollars", pg, "SELECT 1 AS a$x$; DROP TABLE users; --$x$", "", database.ErrMultipleStatements},
-		{"plain string backslash", pg, `SELECT '\'; DROP TABLE users; --'`, "", database.ErrMultipleStatements},
+		{"multiple", pg, "SELECT 1; DROP TABLE users", "", diagnostics.ErrMultipleStatements},
+		{"multiple after comment", pg, "SELECT 1 /* x */; DELETE FROM t", "", diagnostics.ErrMultipleStatements},
+		{"two semicolons", pg, "SELECT 1;;", "", diagnostics.ErrMultipleStatements},
+		{"identifier with dollars", pg, "SELECT 1 AS a$x$; DROP TABLE users; --$x$", "", diagnostics.ErrMultipleStatements},
+		{"plain string backslash", pg, `SELECT '\'; DROP TABLE users; --'`, "", diagnostics.ErrMultipleStatements},
 		{"dollar quote after number", pg, "SELECT 1$x$ ; $x$", "SELECT 1$x$ ; $x$", nil},
-		{"carriage return ends comment", pg, "SELECT 1 --c\r; DROP TABLE users", "", database.ErrMultipleStatements},
-		{"empty", pg, "", "", database.ErrEmptyQuery},
-		{"only comments", pg, "-- x\n/* y */ ;", "", database.ErrEmptyQuery},
-		{"unterminated string", pg, "SELECT 'a", "", database.ErrUnterminatedQuery},
-		{"unterminated identifier", pg, `SELECT "a`, "", database.ErrUnterminatedQuery},
-		{"unterminated comment", pg, "SELECT 1 /* /* */", "", database.ErrUnterminatedQuery},
-		{"unterminated dollar quote", pg, "SELECT $a$ x $b$", "", database.ErrUnterminatedQuery},
+		{"carriage return ends comment", pg, "SELECT 1 --c\r; DROP TABLE users", "", diagnostics.ErrMultipleStatements},
+		{"empty", pg, "", "", diagnostics.ErrEmptyQuery},
+		{"only comments", pg, "-- x\n/* y */ ;", "", diagnostics.ErrEmptyQuery},
+		{"unterminated string", pg, "SELECT 'a", "", diagnostics.ErrUnterminatedQuery},
+		{"unterminated identifier", pg, `SELECT "a`, "", diagnostics.ErrUnterminatedQuery},
+		{"unterminated comment", pg, "SELECT 1 /* /* */", "", diagnostics.ErrUnterminatedQuery},
+		{"unterminated dollar quote", pg, "SELECT $a$ x $b$", "", diagnostics.ErrUnterminatedQuery},
 
 		{"sqlite plain", lite, "SELECT 1;", "SELECT 1", nil},
 		{"sqlite backticks and brackets", lite, "SELECT `a;` AS [b;c] FROM t", "SELECT `a;` AS [b;c] FROM t", nil},
-		{"sqlite comments do not nest", lite, "SELECT 1 /* /* */ ; DROP TABLE users; */", "", database.ErrMultipleStatements},
-		{"sqlite has no escape strings", lite, `SELECT E'\'; DROP TABLE users; --'`, "", database.ErrMultipleStatements},
-		{"sqlite has no dollar quotes", lite, "SELECT $$;$$", "", database.ErrMultipleStatements},
-		{"sqlite variable suffix", lite, "SELECT $a('); DROP TABLE users; --')", "", database.ErrMultipleStatements},
+		{"sqlite comments do not nest", lite, "SELECT 1 /* /* */ ; DROP TABLE users; */", "", diagnostics.ErrMultipleStatements},
+		{"sqlite has no escape strings", lite, `SELECT E'\'; DROP TABLE users; --'`, "", diagnostics.ErrMultipleStatements},
+		{"sqlite has no dollar quotes", lite, "SELECT $$;$$", "", diagnostics.ErrMultipleStatements},
+		{"sqlite variable suffix", lite, "SELECT $a('); DROP TABLE users; --')", "", diagnostics.ErrMultipleStatements},
 		{"sqlite variable hides semicolon", lite, "SELECT $a(;)", "SELECT $a(;)", nil},
 		{"sqlite carriage return does not end comment", lite, "SELECT 1 --c\r; DROP TABLE users", "SELECT 1 --c\r; DROP TABLE users", nil},
-		{"sqlite empty", lite, " ; ", "", database.ErrEmptyQuery},
-		{"sqlite unterminated bracket", lite, "SELECT [a", "", database.ErrUnterminatedQuery},
+		{"sqlite empty", lite, " ; ", "", diagnostics.ErrEmptyQuery},
+		{"sqlite unterminated bracket", lite, "SELECT [a", "", diagnostics.ErrUnterminatedQuery},
 		{"sqlite empty comment", lite, "SELECT 1 /**/", "SELECT 1 /**/", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := database.SingleStatement(tt.query, tt.driver)
+			got, err := diagnostics.SingleStatement(tt.query, tt.driver)
 			if !errors.Is(err, tt.err) || got != tt.want {
 				t.Errorf("SingleStatement(%q) = %q, %v; want %q, %v", tt.query, got, err, tt.want, tt.err)
 			}
@@ -319,20 +320,20 @@ func FuzzSingleStatement(f *testing.F) {
 		if sqlite {
 			driver = database.DriverSQLite
 		}
-		got, err := database.SingleStatement(q, driver)
+		got, err := diagnostics.SingleStatement(q, driver)
 		if err != nil {
-			if !errors.Is(err, database.ErrEmptyQuery) && !errors.Is(err, database.ErrMultipleStatements) && !errors.Is(err, database.ErrUnterminatedQuery) {
+			if !errors.Is(err, diagnostics.ErrEmptyQuery) && !errors.Is(err, diagnostics.ErrMultipleStatements) && !errors.Is(err, diagnostics.ErrUnterminatedQuery) {
 				t.Fatalf("SingleStatement(%q): undocumented error %v", q, err)
 			}
 			return
 		}
 		// The statement is stable: checking it again changes nothing.
-		if again, err := database.SingleStatement(got, driver); err != nil || again != got {
+		if again, err := diagnostics.SingleStatement(got, driver); err != nil || again != got {
 			t.Fatalf("SingleStatement(%q) = %q, then %q, %v", q, got, again, err)
 		}
 		// Whatever it holds, a statement after a top-level ';' is refused.
 		for _, sep := range []string{"\n;SELECT 1", "\n; DROP TABLE users;"} {
-			if _, err := database.SingleStatement(q+sep, driver); !errors.Is(err, database.ErrMultipleStatements) {
+			if _, err := diagnostics.SingleStatement(q+sep, driver); !errors.Is(err, diagnostics.ErrMultipleStatements) {
 				t.Fatalf("SingleStatement(%q): %v, want ErrMultipleStatements", q+sep, err)
 			}
 		}
