@@ -120,8 +120,8 @@ SELECT (SELECT id FROM dup) AS duplicate_id,
 const lockBetRowsSQL = `SELECT (SELECT 1 FROM markets WHERE id = $1 FOR NO KEY UPDATE),
 	(SELECT 1 FROM users WHERE id = $2 FOR NO KEY UPDATE)`
 
-// BetPlacement is a validated bet for PlaceStatement, with the economics
-// that price it.
+// BetPlacement is a validated bet for Place, with the economics that price
+// it.
 type BetPlacement struct {
 	UserID, MarketID int64
 	Outcome          models.Outcome
@@ -137,11 +137,16 @@ type BetPlacement struct {
 	// P0, I0, Y0 and N0 are the WPAM seeds.
 	P0         float64
 	I0, Y0, N0 int64
+	// Interactive places the bet as an interactive transaction on
+	// PostgreSQL too (see Place), for benchmarks and tests that compare the
+	// two paths.
+	Interactive bool
 }
 
-// Placement is what PlaceStatement did: exactly one of Bet (placed),
-// DuplicateID (the key was used before) is set, or else Found, Status,
-// ClosesAt and PlacedAt tell why the bet was refused.
+// Placement is what Place did: Bet is the bet placed, or the one first
+// placed with the idempotency key (then DuplicateID is its ID; the one
+// statement sets only DuplicateID); with neither, Found, Status, ClosesAt
+// and PlacedAt tell why the bet was refused.
 type Placement struct {
 	// Bet is the bet placed, nil when none was.
 	Bet *models.Bet
@@ -188,14 +193,8 @@ func (r *betRepository) PlaceStatement(ctx context.Context, p BetPlacement) (*Pl
 		return nil, fmt.Errorf("%w: one-statement bets on %s", errors.ErrUnsupported, r.db.Driver())
 	}
 	ctx = r.db.Context(ctx)
-	yes, no := int64(0), p.Amount
-	if p.Outcome == models.OutcomeYes {
-		yes, no = p.Amount, 0
-	}
-	var key *string
-	if p.Key != "" {
-		key = &p.Key
-	}
+	yes, no := p.stakes()
+	key := p.keyPtr()
 	args := []any{p.UserID, p.MarketID, string(p.Outcome), p.Amount, yes, no, key, p.Now.UTC(),
 		p.BuyFee, p.FirstFee, p.MaxDebt, p.P0, p.I0, p.Y0, p.N0}
 	var res placeRow

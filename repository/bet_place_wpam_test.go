@@ -9,11 +9,11 @@ import (
 	"socialpredict/database/dbtest"
 	"socialpredict/models"
 	"socialpredict/repository"
-	"socialpredict/service/wpam"
+	"socialpredict/models/wpam"
 )
 
 // TestPlaceStatementProbabilityIsWPAM: the probability the one-statement
-// bet computes in SQL equals service/wpam's, the formula's one source, over
+// bet computes in SQL equals models/wpam's, the formula's one source, over
 // random seeds and random bets.
 func TestPlaceStatementProbabilityIsWPAM(t *testing.T) {
 	t.Parallel()

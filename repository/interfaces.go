@@ -121,6 +121,9 @@ type BetRepository interface {
 	// fn's first error and returns it. fn must not use the database: the
 	// query holds its connection until the scan ends.
 	ScanMarkets(ctx context.Context, marketIDs []int64, fn func(bet *models.Bet, username string) error) error
+	// Place places a bet as the domain rules say, on either engine, in one
+	// transaction (see betRepository.Place for the paths and errors).
+	Place(ctx context.Context, p BetPlacement) (*Placement, error)
 	// PlaceStatement places a bet in one PostgreSQL statement (lock, gate,
 	// guarded debit, market aggregates, bet, position and ledger rows), in a
 	// savepoint of the transaction ctx or the repository is bound to, or in

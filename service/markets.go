@@ -11,8 +11,8 @@ import (
 	"socialpredict/dal"
 	"socialpredict/errs"
 	"socialpredict/models"
+	"socialpredict/models/wpam"
 	"socialpredict/repository"
-	"socialpredict/service/wpam"
 )
 
 // MarketService creates, lists and resolves markets.

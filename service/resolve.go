@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"socialpredict/dal"
 	"socialpredict/errs"
@@ -129,4 +130,19 @@ func (s *MarketService) credits(m *models.Market, bets []dbpm.Bet) ([]repository
 		res.CreatorReward = reward
 	}
 	return credits, res, nil
+}
+
+// afterLastBet returns now, or the time of the market's latest bet when that
+// is later: called with the market locked, it dates the resolution after
+// every bet that held the lock before it, as bets are dated (see
+// repository.BetRepository.Place).
+func afterLastBet(ctx context.Context, d *dal.DataAccessLayer, marketID int64, now time.Time) (time.Time, error) {
+	last, err := d.Bets().LastPlacedAt(ctx, marketID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if last.After(now) {
+		return last, nil
+	}
+	return now, nil
 }

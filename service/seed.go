@@ -8,8 +8,8 @@ import (
 
 	"socialpredict/dal"
 	"socialpredict/models"
+	"socialpredict/models/wpam"
 	"socialpredict/repository"
-	"socialpredict/service/wpam"
 )
 
 // SeedOptions says how much data Seed creates.

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"socialpredict/dal"
-	"socialpredict/service/wpam"
+	"socialpredict/models/wpam"
 )
 
 // Services bundles the services over one data access layer.

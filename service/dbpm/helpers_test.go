@@ -2,7 +2,7 @@ package dbpm_test
 
 import (
 	"socialpredict/service/dbpm"
-	"socialpredict/service/wpam"
+	"socialpredict/models/wpam"
 )
 
 // placed is a bet as a user places it, before the market computes its

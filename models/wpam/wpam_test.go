@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"socialpredict/service/wpam"
+	"socialpredict/models/wpam"
 )
 
 func TestDefaultSeeds(t *testing.T) {

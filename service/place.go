@@ -10,15 +10,17 @@ import (
 	"socialpredict/repository"
 )
 
-// placeOneStatement places the bet with the repository's one-statement
-// PostgreSQL bet (retried on a deadlock or serialization failure when not
-// inside a caller's transaction).
-func (s *BetService) placeOneStatement(ctx context.Context, r betRequest) (*models.Bet, error) {
+// place places the validated bet through the bet repository's Place: one
+// statement on PostgreSQL (retried on a deadlock or serialization failure
+// when not inside a caller's transaction), an interactive transaction on
+// SQLite (and with WithInteractiveBets), and reads its result.
+func (s *BetService) place(ctx context.Context, r betRequest) (*models.Bet, error) {
 	p := repository.BetPlacement{UserID: r.userID, MarketID: r.marketID, Outcome: r.outcome, Amount: r.amount,
 		Key: r.key, Now: r.now, BuyFee: s.econ.BuySharesFee, FirstFee: s.econ.InitialBetFee,
 		MaxDebt: s.econ.MaximumDebtAllowed, P0: s.econ.InitialMarketProbability,
-		I0: s.econ.InitialMarketSubsidization, Y0: s.econ.InitialMarketYes, N0: s.econ.InitialMarketNo}
-	res, err := s.dal.Bets().PlaceStatement(ctx, p)
+		I0: s.econ.InitialMarketSubsidization, Y0: s.econ.InitialMarketYes, N0: s.econ.InitialMarketNo,
+		Interactive: s.interactiveBets}
+	res, err := s.dal.Bets().Place(ctx, p)
 	if err != nil {
 		return s.afterConflict(ctx, r, err)
 	}
