@@ -8,8 +8,8 @@ import (
 	"socialpredict/dal/daltest"
 	"socialpredict/database/dbtest"
 	"socialpredict/models"
-	"socialpredict/repository"
 	"socialpredict/models/wpam"
+	"socialpredict/repository"
 )
 
 // TestPlaceStatementProbabilityIsWPAM: the probability the one-statement

@@ -1,8 +1,8 @@
 package dbpm_test
 
 import (
-	"socialpredict/service/dbpm"
 	"socialpredict/models/wpam"
+	"socialpredict/service/dbpm"
 )
 
 // placed is a bet as a user places it, before the market computes its
