@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"socialpredict/database"
 	"time"
 
 	"gorm.io/gorm"
@@ -28,36 +30,40 @@ func (m *MigrationManager) acquireLock(ctx context.Context, conn *gorm.DB) (unlo
 	if err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(m.lockTimeout)
-	delay := 20 * time.Millisecond
-	for waited := false; ; waited = true {
-		ok, err := try()
-		if err != nil {
-			return nil, fmt.Errorf("take migration lock: %w", err)
-		}
-		if ok {
-			if waited {
+	lctx, cancel := context.WithTimeout(ctx, m.lockTimeout)
+	defer cancel()
+	backoff := database.Backoff{Initial: 20 * time.Millisecond, Max: time.Second}
+	cancelled, err := backoff.Retry(lctx, math.MaxInt, func(err error) bool { return errors.Is(err, errLockBusy) },
+		func(attempt int, _ time.Duration, _ error) {
+			if attempt == 1 {
+				m.log.Info("waiting for another migration runner to finish", "timeout", m.lockTimeout)
+			}
+		},
+		func(attempt int) error {
+			ok, err := try()
+			switch {
+			case err != nil:
+				return fmt.Errorf("take migration lock: %w", err)
+			case !ok:
+				return errLockBusy
+			case attempt > 1:
 				m.log.Info("migration lock acquired")
 			}
-			return release, nil
-		}
-		if !waited {
-			m.log.Info("waiting for another migration runner to finish", "timeout", m.lockTimeout)
-		}
-		remaining := time.Until(deadline)
-		if remaining <= 0 {
-			return nil, fmt.Errorf("%w (waited %s)", ErrLockTimeout, m.lockTimeout)
-		}
-		t := time.NewTimer(min(delay, remaining))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
-		}
-		delay = min(delay*2, time.Second)
+			return nil
+		})
+	switch {
+	case err == nil:
+		return release, nil
+	case cancelled && ctx.Err() != nil:
+		return nil, ctx.Err()
+	case cancelled:
+		return nil, fmt.Errorf("%w (waited %s)", ErrLockTimeout, m.lockTimeout)
 	}
+	return nil, err
 }
+
+// errLockBusy is a try of the migration lock that another runner holds.
+var errLockBusy = errors.New("migration lock held by another runner")
 
 // lockFuncs returns the engine's try-lock and release functions.
 func (m *MigrationManager) lockFuncs(conn *gorm.DB) (try func() (bool, error), release func(), err error) {
