@@ -15,6 +15,7 @@ import (
 )
 
 func TestTransactionMetrics(t *testing.T) {
+	t.Parallel()
 	_, tdb := daltest.New(t, dbtest.SQLite)
 	m := database.NewMetrics(prometheus.NewRegistry())
 	ctx := context.Background()

@@ -68,6 +68,7 @@ func TestPoolSettingsApplied(t *testing.T) {
 }
 
 func TestSQLiteSettings(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	for pragma, want := range map[string]string{
 		"journal_mode": "wal",
@@ -89,6 +90,7 @@ func TestSQLiteSettings(t *testing.T) {
 // deadlock and one fails at once with "database is locked"; with BEGIN
 // IMMEDIATE they queue on the busy timeout and all succeed.
 func TestSQLiteConcurrentWriters(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	db := tdb.DB
 	if err := db.Exec("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)").Error; err != nil {

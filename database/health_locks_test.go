@@ -16,6 +16,7 @@ import (
 )
 
 func TestHealthReportsBlockedSessionWithBothPIDs(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	createHealthRows(t, tdb.DB)
 	ctx := context.Background()
@@ -61,6 +62,7 @@ func TestHealthReportsBlockedSessionWithBothPIDs(t *testing.T) {
 }
 
 func TestHealthReportsIdleInTransactionAndLongRunningSessions(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	ctx := context.Background()
 	idle, idlePID := healthPgSession(t, tdb.DB)
@@ -113,6 +115,7 @@ func TestHealthReportsIdleInTransactionAndLongRunningSessions(t *testing.T) {
 }
 
 func TestHealthCheckRespectsTimeoutWhenTestQueryIsBlocked(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	createHealthRows(t, tdb.DB)
 	ctx := context.Background()

@@ -102,6 +102,7 @@ func TestHealthReportIsJSON(t *testing.T) {
 }
 
 func TestNewHealthCheckerRejectsInvalidSettings(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	valid := healthConfig(time.Second, 3)
 	tests := []struct {
@@ -407,6 +408,7 @@ func TestHealthBackgroundChecks(t *testing.T) {
 }
 
 func TestHealthResponseTimeWindow(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	hc := newHealthChecker(t, tdb.Handle, healthConfig(healthNoTimeout, 3), database.WithHealthWindow(3))
 	for i := range 5 {
@@ -422,6 +424,7 @@ func TestHealthResponseTimeWindow(t *testing.T) {
 }
 
 func TestInspectLocksUnsupportedOnSQLite(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	_, err := diagnostics.InspectLocks(context.Background(), tdb.DB, diagnostics.LockThresholds{LongRunning: time.Second, IdleInTransaction: time.Second})
 	if !errors.Is(err, errors.ErrUnsupported) {

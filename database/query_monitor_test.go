@@ -55,6 +55,7 @@ func (r *recorder) slowRecords() []map[string]slog.Value {
 }
 
 func TestSlowQueryLog(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	for _, logArgs := range []bool{false, true} {
 		rec := &recorder{}
@@ -252,6 +253,7 @@ func TestNPlusOneDetection(t *testing.T) {
 }
 
 func TestQueryBudgetHelpers(t *testing.T) {
+	t.Parallel()
 	d, _ := daltest.New(t, dbtest.SQLite)
 	u := daltest.User(t, d)
 	n := dbtest.MaxQueries(t, 2, func(ctx context.Context) {
@@ -266,6 +268,7 @@ func TestQueryBudgetHelpers(t *testing.T) {
 }
 
 func TestSlowSelectPlanIsLogged(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	rec := &recorder{}
 	db, _ := monitored(t, tdb, rec, func(m *database.MonitoringConfig) { m.ExplainSlowQueries = true })

@@ -266,6 +266,7 @@ func TestJoinKeepsInnerWorkWhenOuterSwallowsItsError(t *testing.T) {
 // an outer write transaction holds the database's only write lock, so an
 // independent writer would wait for it (see the next test for SQLite).
 func TestRequiresNewCommitsDespiteOuterRollback(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	db := tdb.DB
 	createAccounts(t, db)
@@ -384,6 +385,7 @@ func TestCancelledContextRollsBackAndReleasesConnection(t *testing.T) {
 }
 
 func TestTransactionTimeout(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	db := tdb.DB
 	tm := newTxManager(db)
@@ -407,6 +409,7 @@ func TestTransactionTimeout(t *testing.T) {
 }
 
 func TestReadOnlyTransactionRejectsWritesWithoutRetry(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	db := tdb.DB
 	createAccounts(t, db)
@@ -429,6 +432,7 @@ func TestReadOnlyTransactionRejectsWritesWithoutRetry(t *testing.T) {
 }
 
 func TestDeadlockIsRetried(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	db := tdb.DB
 	createAccounts(t, db)
@@ -453,6 +457,7 @@ func TestDeadlockIsRetried(t *testing.T) {
 }
 
 func TestDeadlockWithoutRetryReturnsDeadlock(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	db := tdb.DB
 	createAccounts(t, db)
@@ -488,6 +493,7 @@ func TestDeadlockWithoutRetryReturnsDeadlock(t *testing.T) {
 // SERIALIZABLE fails one of them, whose rerun sees one doctor on call and
 // does nothing.
 func TestSerializationFailureIsRetried(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	db := tdb.DB
 	mustExec(t, db, "CREATE TABLE doctors (id INTEGER PRIMARY KEY, on_call BOOLEAN NOT NULL)")
@@ -571,6 +577,7 @@ func TestNonRetryableErrorIsNotRetried(t *testing.T) {
 }
 
 func TestSQLiteBusyWithoutRetryIsRetryBusy(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	createAccounts(t, tdb.DB)
 	impatient := openImpatientSQLite(t, tdb)
@@ -592,6 +599,7 @@ func TestSQLiteBusyWithoutRetryIsRetryBusy(t *testing.T) {
 }
 
 func TestSQLiteBusyIsRetriedUntilTheWriterCommits(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	createAccounts(t, tdb.DB)
 	impatient := openImpatientSQLite(t, tdb)

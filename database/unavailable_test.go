@@ -19,6 +19,7 @@ import (
 // middle of a transaction (as by a server restart) makes the transaction
 // fail with ErrUnavailable, saying nothing was committed.
 func TestConnectionLostInTransactionIsUnavailable(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	db := tdb.DB
 	createAccounts(t, db)

@@ -61,6 +61,7 @@ func awaitQueued(t *testing.T, db *gorm.DB, n int) {
 // they commit in arrival order. Without the queue they would race on
 // SQLite's busy handler, in no particular order.
 func TestSQLiteWritersAreServedInArrivalOrder(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	db := tdb.DB
 	createWriteLog(t, db)
@@ -106,6 +107,7 @@ func TestSQLiteWritersAreServedInArrivalOrder(t *testing.T) {
 // B waits for it, a read-only transaction and plain SELECTs complete (A
 // commits only after them, so had they queued they would never return).
 func TestSQLiteReadsDoNotWaitForTheWriteQueue(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	db := tdb.DB
 	createWriteLog(t, db)
@@ -154,6 +156,7 @@ func countRows(ctx context.Context, db *gorm.DB) (int64, error) {
 // while it waits returns the context's error, leaves the queue, and does not
 // keep the slot: the writers behind it, and a later one, still write.
 func TestSQLiteCancelledWaitLeavesTheQueue(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	db := tdb.DB
 	createWriteLog(t, db)
@@ -204,6 +207,7 @@ func TestSQLiteCancelledWaitLeavesTheQueue(t *testing.T) {
 // longer than sqlite.busy_timeout fails as SQLite itself would, with an error
 // RetryReason classifies as busy (so Transact retries it).
 func TestSQLiteWriteQueueTimeoutIsBusy(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	impatient := openImpatientSQLite(t, tdb)
 	createWriteLog(t, impatient)
@@ -232,6 +236,7 @@ func TestSQLiteWriteQueueTimeoutIsBusy(t *testing.T) {
 // or a statement on the pool with the transaction's context could only wait
 // for that lock: they fail at once with ErrNestedWriter, not retried.
 func TestSQLiteNestedWriterFailsAtOnce(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	db := tdb.DB
 	createWriteLog(t, db)
@@ -275,6 +280,7 @@ func TestWriteQueueOnlyOnSQLite(t *testing.T) {
 // TestWriteQueueWaitMetric: each SQLite writer records its wait in
 // db_sqlite_write_queue_wait_seconds.
 func TestWriteQueueWaitMetric(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	reg := prometheus.NewRegistry()
 	h, err := database.NewDatabase(context.Background(), tdb.Config, database.WithLogger(dbtest.Logger()),

@@ -113,6 +113,7 @@ func TestSecondRunnerTimesOutWhileLocked(t *testing.T) {
 // transaction-level lock would keep a transaction open, and CREATE INDEX
 // CONCURRENTLY would wait for it forever.
 func TestCreateIndexConcurrently(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	cic := migration.FromSQL("2", "index concurrently",
 		migration.Same("CREATE INDEX CONCURRENTLY a_id_idx ON a (id)"),

@@ -285,6 +285,7 @@ func TestIdempotencyKeyCountsCharacters(t *testing.T) {
 // closed (as a restart does) fails with ErrUnavailable, not a raw driver
 // error, on both paths; the next bet works on a fresh connection.
 func TestBetOnLostConnectionIsUnavailable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, dbtest.Postgres, service.DefaultEconomics())
 	_, bettor, m := e.fixture(t)
 	sqlDB, err := e.tdb.DB.DB()

@@ -15,6 +15,7 @@ import (
 // meet at SQLite's lock) and the invariants hold. Before the queue, writers
 // polled the lock: some waited out busy_timeout and were retried, or failed.
 func TestSQLiteResolveUnderEightBettors(t *testing.T) {
+	t.Parallel()
 	const bettors, hot, settle, perSettle = 8, 4, 10, 20
 	w := newWriterLoad(t, bettors, hot, settle, perSettle)
 	ctx := context.Background()

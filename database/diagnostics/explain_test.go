@@ -139,6 +139,7 @@ func TestExplainRefusesBeforeSending(t *testing.T) {
 }
 
 func TestExplainAnalyzePostgres(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	explainItems(t, tdb.DB)
 	ctx := context.Background()
@@ -176,6 +177,7 @@ func TestExplainAnalyzePostgres(t *testing.T) {
 }
 
 func TestExplainAnalyzeInsideTransaction(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	explainItems(t, tdb.DB)
 	tm := database.NewTransactionManager(tdb.DB)
@@ -221,6 +223,7 @@ func TestExplainAnalyzeInsideTransaction(t *testing.T) {
 }
 
 func TestExplainTimeout(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	ctx := context.Background()
 	// The statement outlasts the timeout by far, so that returning early
@@ -246,6 +249,7 @@ func TestExplainTimeout(t *testing.T) {
 }
 
 func TestExplainAnalyzeSQLiteUnsupported(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	_, err := diagnostics.Explain(context.Background(), tdb.DB, "SELECT 1", nil, diagnostics.ExplainOptions{Analyze: true})
 	if !errors.Is(err, errors.ErrUnsupported) {

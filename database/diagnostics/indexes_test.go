@@ -73,6 +73,7 @@ func indexNames(us []diagnostics.IndexUsage) []string {
 }
 
 func TestAnalyzeIndexesFindsProblems(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	indexFixture(t, tdb)
 	r, err := diagnostics.AnalyzeIndexes(context.Background(), tdb.DB, diagnostics.IndexAnalysisOptions{})
@@ -119,6 +120,7 @@ func sameSet(got, want []string) bool {
 }
 
 func TestAnalyzeIndexesThresholds(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	indexFixture(t, tdb)
 	tests := []struct {
@@ -149,6 +151,7 @@ func TestAnalyzeIndexesThresholds(t *testing.T) {
 }
 
 func TestAnalyzeIndexesClean(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	if err := tdb.DB.Exec("CREATE TABLE t (id integer PRIMARY KEY, code text UNIQUE)").Error; err != nil {
 		t.Fatal(err)
@@ -171,6 +174,7 @@ func TestAnalyzeIndexesClean(t *testing.T) {
 // TestAnalyzeIndexesStatementsNotLoaded installs pg_stat_statements (as an
 // administrator) in a server that does not preload it: the report says so.
 func TestAnalyzeIndexesStatementsNotLoaded(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	admin := adminConn(t, tdb)
 	var preload string
@@ -217,6 +221,7 @@ func adminConn(t *testing.T, tdb *dbtest.TestDB) *sql.DB {
 }
 
 func TestAnalyzeIndexesSQLiteUnsupported(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	_, err := diagnostics.AnalyzeIndexes(context.Background(), tdb.DB, diagnostics.IndexAnalysisOptions{})
 	if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "not supported on sqlite") {

@@ -131,6 +131,7 @@ func doctorFixture(t *testing.T, tdb *dbtest.TestDB) {
 }
 
 func TestDBDoctorFlagsProblems(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	doctorFixture(t, tdb)
 
@@ -187,6 +188,7 @@ func TestDBDoctorHealthy(t *testing.T) {
 }
 
 func TestDBDoctorRejectsBadThreshold(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	if _, err := runDoctorCmd(t, tdb, doctorCmd, "--threshold", "0s"); err == nil || !strings.Contains(err.Error(), "--threshold") {
 		t.Errorf("err = %v, want a --threshold error", err)

@@ -80,6 +80,7 @@ func TestDBHealthJSON(t *testing.T) {
 }
 
 func TestDBHealthUnhealthyExitsNonZero(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
 	env := healthEnv(t, tdb)
 	env["SOCIALPREDICT_DATABASE_HEALTH_CHECK_TIMEOUT"] = "1ns" // the test query cannot answer in time
@@ -97,6 +98,7 @@ func TestDBHealthUnhealthyExitsNonZero(t *testing.T) {
 }
 
 func TestDBHealthShowsLingeringSessions(t *testing.T) {
+	t.Parallel()
 	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
 	sqlDB, err := tdb.DB.DB()
 	if err != nil {
