@@ -11,9 +11,9 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/glebarez/go-sqlite"
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
+	"modernc.org/sqlite"
 )
 
 // QueryMonitorName is the name the query monitor plugin registers under.
@@ -235,7 +235,7 @@ func siteOf(pc uintptr) (string, bool) {
 // internalFrame reports whether a function belongs to GORM, the drivers,
 // the standard library's database/sql, or this project's data layer.
 func internalFrame(fn string) bool {
-	for _, p := range []string{"gorm.io/", "github.com/jackc/", "github.com/glebarez/", "database/sql.",
+	for _, p := range []string{"gorm.io/", "github.com/jackc/", "github.com/libtnb/", "modernc.org/", "database/sql.",
 		"socialpredict/database.", "socialpredict/repository.", "socialpredict/dal.", "runtime."} {
 		if strings.HasPrefix(fn, p) {
 			return true

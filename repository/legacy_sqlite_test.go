@@ -1,7 +1,6 @@
 package repository_test
 
 import (
-	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -20,113 +19,16 @@ import (
 
 // legacyFixture is a SQLite database written by the SQLite driver this
 // project used until issue 11 (github.com/glebarez/sqlite v1.11.0 over
-// github.com/glebarez/go-sqlite v1.21.2, SQLite 3.41.2). It was made once by
-// TestWriteLegacySQLiteFixture, run with that driver:
-//
-//	SOCIALPREDICT_WRITE_LEGACY_FIXTURE=1 go test ./repository -run TestWriteLegacySQLiteFixture
+// github.com/glebarez/go-sqlite v1.21.2, SQLite 3.41.2): the migrated schema,
+// three users, two markets (one resolved), two bets, positions, ledger rows
+// and an API key, with times given in UTC, EST and IST, to the nanosecond.
+// TestWriteLegacySQLiteFixture wrote it through the repositories, with a
+// clock fixed at 2025-01-31T23:59:59.987654321Z; that test was removed with
+// the old driver (it is in the commit that added the fixture).
 const legacyFixture = "testdata/sqlite-glebarez-v1.11.0.db"
 
-// Zones of the times given to the repositories when the fixture was written:
-// the repositories store UTC, whatever zone they are handed.
-var (
-	zoneEST = time.FixedZone("EST", -5*3600)
-	zoneIST = time.FixedZone("IST", 5*3600+1800)
-)
-
-// legacyNow is the clock of the fixture's writer (GORM's NowFunc and the
-// migration history).
-var legacyNow = time.Date(2025, 1, 31, 23, 59, 59, 987654321, time.UTC)
-
-// TestWriteLegacySQLiteFixture writes legacyFixture. It is skipped unless
-// SOCIALPREDICT_WRITE_LEGACY_FIXTURE=1: the fixture must stay what the old
-// driver wrote.
-func TestWriteLegacySQLiteFixture(t *testing.T) {
-	if os.Getenv("SOCIALPREDICT_WRITE_LEGACY_FIXTURE") != "1" {
-		t.Skip("writes the committed fixture; set SOCIALPREDICT_WRITE_LEGACY_FIXTURE=1 to rewrite it")
-	}
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "legacy.db")
-	cfg := database.DefaultConfig()
-	cfg.Driver, cfg.SQLite.Path = database.DriverSQLite, path
-	db, err := database.NewDatabase(ctx, cfg, database.WithLogger(dbtest.Logger()),
-		database.WithNowFunc(func() time.Time { return legacyNow }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mm := migration.NewMigrationManager(db, migrations.All(), migration.WithLogger(dbtest.Logger()),
-		migration.WithNowFunc(func() time.Time { return legacyNow }), migration.WithAppliedBy("fixture"))
-	if err := mm.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	d := dal.New(db, cfg, dbtest.Logger())
-	must := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-
-	alice := &models.User{Username: "alice", DisplayName: "Alice", Email: "alice@example.com", UserType: models.UserTypeAdmin,
-		InitialBalance: 1000, Balance: 1000,
-		CreatedAt: time.Date(2025, 1, 2, 3, 4, 5, 123456789, zoneEST), UpdatedAt: time.Date(2025, 1, 2, 3, 4, 5, 123456789, zoneEST)}
-	bob := &models.User{Username: "bob", DisplayName: "Bob", Email: "bob@example.com", UserType: models.UserTypeRegular,
-		InitialBalance: 500, Balance: 500,
-		CreatedAt: time.Date(2025, 1, 2, 10, 0, 0, 0, time.UTC), UpdatedAt: time.Date(2025, 1, 2, 10, 0, 0, 0, time.UTC)}
-	must("create alice", d.Users().Create(ctx, alice))
-	must("create bob", d.Users().Create(ctx, bob))
-	carol := &models.User{Username: "carol", DisplayName: "Carol", Email: "carol@example.com", UserType: models.UserTypeRegular,
-		CreatedAt: time.Date(2025, 1, 2, 15, 30, 0, 500000000, zoneIST), UpdatedAt: time.Date(2025, 1, 2, 15, 30, 0, 500000000, zoneIST)}
-	must("create carol", d.Users().CreateBatch(ctx, []*models.User{carol}))
-
-	open := &models.Market{CreatorID: alice.ID, QuestionTitle: "Will it rain?", Description: "Öffentlich — ünïcode",
-		YesLabel: "Rain", NoLabel: "Dry", Status: models.MarketOpen, Probability: 0.5,
-		ClosesAt:  time.Date(2030, 6, 30, 23, 59, 59, 999999000, zoneIST),
-		CreatedAt: time.Date(2025, 1, 3, 0, 0, 0, 1000, time.UTC), UpdatedAt: time.Date(2025, 1, 3, 0, 0, 0, 1000, time.UTC)}
-	resolved := &models.Market{CreatorID: bob.ID, QuestionTitle: "Done?", YesLabel: "YES", NoLabel: "NO",
-		Status: models.MarketOpen, Probability: 0.5,
-		ClosesAt:  time.Date(2025, 2, 1, 0, 0, 0, 0, zoneEST),
-		CreatedAt: time.Date(2025, 1, 3, 1, 0, 0, 0, zoneEST), UpdatedAt: time.Date(2025, 1, 3, 1, 0, 0, 0, zoneEST)}
-	must("create market", d.Markets().Create(ctx, open))
-	must("create market", d.Markets().Create(ctx, resolved))
-	_, err = d.Markets().Resolve(ctx, resolved.ID, models.ResolutionYes, time.Date(2025, 2, 3, 4, 5, 6, 700000000, zoneEST))
-	must("resolve", err)
-	must("add bet to market", d.Markets().AddBet(ctx, open.ID, models.OutcomeYes, 10, 0.55))
-	must("add bet to market", d.Markets().AddBet(ctx, open.ID, models.OutcomeNo, 20, 0.45))
-
-	key := "legacy-key-1"
-	b1 := &models.Bet{UserID: alice.ID, MarketID: open.ID, Outcome: models.OutcomeYes, Amount: 10, Fee: 1,
-		ProbabilityAfter: 0.55, PlacedAt: time.Date(2025, 1, 5, 6, 7, 8, 1, zoneEST), IdempotencyKey: &key}
-	must("create bet", d.Bets().Create(ctx, b1))
-	b2 := &models.Bet{UserID: bob.ID, MarketID: open.ID, Outcome: models.OutcomeNo, Amount: 20,
-		ProbabilityAfter: 0.45, PlacedAt: time.Date(2025, 1, 5, 11, 7, 9, 250000000, time.UTC)}
-	must("create bet batch", d.Bets().CreateBatch(ctx, []*models.Bet{b2}))
-	_, err = d.Positions().AddStake(ctx, alice.ID, open.ID, models.OutcomeYes, 10, time.Date(2025, 1, 5, 6, 7, 8, 1, zoneEST))
-	must("add stake", err)
-	_, err = d.Positions().AddStake(ctx, bob.ID, open.ID, models.OutcomeNo, 20, time.Date(2025, 1, 5, 16, 37, 9, 250000000, zoneIST))
-	must("add stake", err)
-	mid := open.ID
-	must("append ledger", d.Ledger().Append(ctx,
-		&models.LedgerEntry{UserID: alice.ID, MarketID: &mid, BetID: &b1.ID, Kind: models.LedgerBet, Amount: -10, BalanceAfter: 990,
-			CreatedAt: time.Date(2025, 1, 5, 6, 7, 8, 1, zoneEST)},
-		&models.LedgerEntry{UserID: alice.ID, MarketID: &mid, BetID: &b1.ID, Kind: models.LedgerBetFee, Amount: -1, BalanceAfter: 989,
-			CreatedAt: time.Date(2025, 1, 5, 6, 7, 8, 1, zoneEST)}))
-
-	apiKey := &models.APIKey{UserID: bob.ID, KeyHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-		KeyPrefix: "sp_abc", CreatedAt: time.Date(2025, 1, 4, 12, 0, 0, 42, zoneIST)}
-	must("create API key", d.Users().CreateAPIKey(ctx, apiKey))
-	// A time the repositories did not normalize: the driver wrote its offset.
-	must("touch API key", db.Exec("UPDATE api_keys SET last_used_at = ? WHERE id = ?",
-		time.Date(2025, 1, 6, 7, 8, 9, 10, zoneIST), apiKey.ID).Error)
-
-	must("close", database.Close(db))
-	if _, err := os.Stat(path + "-wal"); err == nil {
-		t.Fatal("the WAL file outlived the last connection: the fixture would be incomplete")
-	}
-	if err := copyFile(path, legacyFixture); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wrote %s", legacyFixture)
-}
+// zoneIST is a zone of fixed offset +05:30.
+var zoneIST = time.FixedZone("IST", 5*3600+1800)
 
 // copyFile copies the file src to dst.
 func copyFile(src, dst string) error {
@@ -319,10 +221,10 @@ func TestLegacySQLiteFixtureReadsBack(t *testing.T) {
 		t.Fatalf("API key = %+v", key)
 	}
 	wantTime(t, "api key created_at", key.CreatedAt, "2025-01-04T06:30:00.000000042Z")
-	// Written with its offset, read back as the same instant at that offset.
-	if got := key.LastUsedAt.Format(time.RFC3339Nano); got != "2025-01-06T07:08:09.00000001+05:30" {
-		t.Errorf("api key last_used_at = %s, want 2025-01-06T07:08:09.00000001+05:30", got)
-	}
+	// Stored with its offset (+05:30) by a write the repositories did not
+	// normalize: the same instant, read back in UTC like every time (the old
+	// driver returned it in a zone of fixed offset +05:30).
+	wantTime(t, "api key last_used_at", *key.LastUsedAt, "2025-01-06T01:38:09.00000001Z")
 	if u, err := d.Users().GetByAPIKeyHash(ctx, key.KeyHash); err != nil || u.ID != 2 {
 		t.Errorf("GetByAPIKeyHash = %v, %v; want user 2", u, err)
 	}
