@@ -13,9 +13,9 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/glebarez/go-sqlite"
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
+	"modernc.org/sqlite"
 )
 
 // QueryMonitorName is the name the query monitor plugin registers under.
@@ -42,7 +42,7 @@ type QueryMonitor struct {
 
 // internalPackages are the frames never named as call sites: GORM, the
 // drivers, database/sql, the runtime and this package.
-var internalPackages = []string{"gorm.io/", "github.com/jackc/", "github.com/glebarez/", "modernc.org/",
+var internalPackages = []string{"gorm.io/", "github.com/jackc/", "github.com/libtnb/", "modernc.org/",
 	"database/sql.", "runtime.", "socialpredict/database."}
 
 // NewQueryMonitor returns a monitor configured by cfg; metrics may be nil.

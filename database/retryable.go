@@ -3,9 +3,9 @@ package database
 import (
 	"errors"
 
-	"github.com/glebarez/go-sqlite"
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 

@@ -14,11 +14,28 @@ import (
 	"socialpredict/database"
 )
 
-// sqliteBatchRows is how many rows one multi-row INSERT carries on SQLite.
-// The pure-Go driver binds each parameter by scanning the arguments, so the
-// cost of a statement grows with the square of its parameters: 100 rows is
-// faster than 500 (100k bets: 5.5 s against 7.1 s).
-const sqliteBatchRows = 100
+// postgresMaxParams is the most parameters one PostgreSQL statement binds:
+// the extended protocol counts them in 16 bits.
+const postgresMaxParams = 65535
+
+// batchRows returns how many rows of model one multi-row INSERT carries: as
+// many as the engine's limit on bound parameters allows with one parameter
+// per column (SQLite: SQLITE_LIMIT_VARIABLE_NUMBER, 32766 unless lowered,
+// so 3640 bets of 9 columns; PostgreSQL: 65535), and at least one.
+func batchRows(ctx context.Context, conn *gorm.DB, model any) (int, error) {
+	stmt := &gorm.Statement{DB: conn}
+	if err := stmt.Parse(model); err != nil {
+		return 0, err
+	}
+	limit := postgresMaxParams
+	if conn.Dialector.Name() != database.DriverPostgres {
+		var err error
+		if limit, err = database.SQLiteMaxParams(ctx, conn); err != nil {
+			return 0, fmt.Errorf("bulk insert: parameter limit of SQLite: %w", err)
+		}
+	}
+	return max(1, limit/max(1, len(stmt.Schema.DBNames))), nil
+}
 
 // createBatch inserts rows in one transaction, all or none: the one ctx (or
 // a repository bound to a transaction through db) carries, in a savepoint,
@@ -62,7 +79,11 @@ func insertBatch[T any](ctx context.Context, db *database.DB, rows []*T) error {
 	}
 	conn := db.Conn(ctx)
 	if conn.Dialector.Name() != database.DriverPostgres {
-		return TranslateError(conn.CreateInBatches(rows, sqliteBatchRows).Error)
+		n, err := batchRows(ctx, conn, rows[0])
+		if err != nil {
+			return err
+		}
+		return TranslateError(conn.CreateInBatches(rows, n).Error)
 	}
 	stmt := &gorm.Statement{DB: conn}
 	if err := stmt.Parse(rows[0]); err != nil {

@@ -18,15 +18,6 @@ import (
 // bulkRows is the size of the large batches: the issue asks for 100k.
 const bulkRows = 100_000
 
-// skipSlowUnderRace skips the 100k-row SQLite cases under the race
-// detector, which instruments the pure-Go SQLite engine itself: they take
-// minutes there. .ci/run runs them without -race.
-func skipSlowUnderRace(t *testing.T, tdb *dbtest.TestDB) {
-	if raceEnabled && tdb.Engine == dbtest.SQLite {
-		t.Skip("100k rows on SQLite under -race take minutes; run without -race (.ci/run does)")
-	}
-}
-
 // newUsers returns n users named with prefix, created a millisecond apart.
 func newUsers(prefix string, n int) []*models.User {
 	users := make([]*models.User, n)
@@ -68,8 +59,7 @@ func distinctIDs(t *testing.T, what string, ids []int64) {
 }
 
 func TestBetCreateBatchLarge(t *testing.T) {
-	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, tdb *dbtest.TestDB) {
-		skipSlowUnderRace(t, tdb)
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
 		ctx := t.Context()
 		users := newUsers("bulk", 500)
 		if err := d.Users().CreateBatch(ctx, users); err != nil {
@@ -122,8 +112,7 @@ func TestBetCreateBatchLarge(t *testing.T) {
 }
 
 func TestUserCreateBatchLarge(t *testing.T) {
-	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, tdb *dbtest.TestDB) {
-		skipSlowUnderRace(t, tdb)
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
 		ctx := t.Context()
 		daltest.User(t, d)
 		users := newUsers("many", bulkRows)

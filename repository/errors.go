@@ -5,9 +5,9 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/glebarez/go-sqlite"
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"socialpredict/database"

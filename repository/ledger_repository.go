@@ -41,7 +41,11 @@ func (r *ledgerRepository) Append(ctx context.Context, entries ...*models.Ledger
 	for _, e := range entries {
 		e.CreatedAt = e.CreatedAt.UTC()
 	}
-	return TranslateError(r.conn(ctx).CreateInBatches(entries, sqliteBatchRows).Error)
+	n, err := batchRows(ctx, r.conn(ctx), entries[0])
+	if err != nil {
+		return err
+	}
+	return TranslateError(r.conn(ctx).CreateInBatches(entries, n).Error)
 }
 
 func (r *ledgerRepository) AppendBatch(ctx context.Context, entries []*models.LedgerEntry) error {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"socialpredict/dal"
+	"socialpredict/database"
 	"socialpredict/database/dbtest"
 	"socialpredict/migration/migrations"
 	"socialpredict/models"
@@ -27,24 +28,30 @@ var Schema = dbtest.Schema{Name: migrations.Fingerprint(), Migrate: migrations.U
 func New(tb testing.TB, engine dbtest.Engine) (*dal.DataAccessLayer, *dbtest.TestDB) {
 	tb.Helper()
 	tdb := dbtest.New(tb, engine, Schema)
-	d := dal.New(tdb.Handle)
-	testDBs.Store(d, tdb)
+	return Wrap(tb, tdb.Handle), tdb
+}
+
+// Wrap returns a data access layer on h, for tests that open a database of
+// their own; DB gives its GORM pool.
+func Wrap(tb testing.TB, h *database.DB) *dal.DataAccessLayer {
+	d := dal.New(h)
+	testDBs.Store(d, h.GormDB())
 	tb.Cleanup(func() { testDBs.Delete(d) })
-	return d, tdb
+	return d
 }
 
 // testDBs maps the data access layers New made to their test databases.
 var testDBs sync.Map
 
-// DB returns the GORM pool under a data access layer New made, for tests
-// that count or read rows with SQL of their own.
+// DB returns the GORM pool under a data access layer New or Wrap made, for
+// tests that count or read rows with SQL of their own.
 func DB(tb testing.TB, d *dal.DataAccessLayer) *gorm.DB {
 	tb.Helper()
 	tdb, ok := testDBs.Load(d)
 	if !ok {
-		tb.Fatal("daltest.DB: the data access layer was not made by daltest.New")
+		tb.Fatal("daltest.DB: the data access layer was not made by daltest.New or Wrap")
 	}
-	return tdb.(*dbtest.TestDB).DB
+	return tdb.(*gorm.DB)
 }
 
 // Run runs fn as one subtest per engine, each with its own fresh database,
