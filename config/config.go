@@ -7,6 +7,7 @@ import (
 
 	"socialpredict/database"
 	"socialpredict/internal/confkit"
+	"socialpredict/server"
 	"socialpredict/service"
 )
 
@@ -26,12 +27,14 @@ type Config struct {
 	Database  database.Config   `yaml:"database"`
 	Economics service.Economics `yaml:"economics"`
 	Log       LogConfig         `yaml:"log"`
+	Server    server.Config     `yaml:"server"`
 }
 
 // Default returns the configuration used when there is no file and no
 // environment variable: the embedded SQLite database ./socialpredict.db.
 func Default() Config {
-	return Config{Database: database.DefaultConfig(), Economics: service.DefaultEconomics(), Log: DefaultLog()}
+	return Config{Database: database.DefaultConfig(), Economics: service.DefaultEconomics(), Log: DefaultLog(),
+		Server: server.DefaultConfig()}
 }
 
 // Loaded is a configuration together with where each value came from.
@@ -89,7 +92,7 @@ func Parse(name string, data []byte, environ []string) (*Loaded, error) {
 			}
 		}
 	}
-	for _, verr := range []error{l.Database.Validate(), l.Economics.Validate(), l.Log.Validate()} {
+	for _, verr := range []error{l.Database.Validate(), l.Economics.Validate(), l.Log.Validate(), l.Server.Validate()} {
 		var more confkit.Errors
 		if errors.As(verr, &more) {
 			problems = append(problems, more...)

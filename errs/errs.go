@@ -37,4 +37,13 @@ var (
 	// later. *UnavailableError says whether the operation may have committed.
 	// 503 Service Unavailable.
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrIdempotencyKeyReused: an idempotency key was sent again with a
+	// different request; nothing was changed. 422 Unprocessable Content.
+	ErrIdempotencyKeyReused = errors.New("idempotency key reused with a different request")
+	// ErrTooLarge: the request body is larger than the server accepts.
+	// 413 Content Too Large.
+	ErrTooLarge = errors.New("request body too large")
+	// ErrRateLimited: the caller sent more requests than its rate limit
+	// allows; retry after the time the response names. 429 Too Many Requests.
+	ErrRateLimited = errors.New("rate limit exceeded")
 )

@@ -27,6 +27,8 @@ type MarketFilters struct {
 	ClosesBefore *time.Time `json:"b,omitempty"`
 	// Search matches titles containing it (any case).
 	Search string `json:"q,omitempty"`
+	// TitlePrefix matches titles that start with it (any case).
+	TitlePrefix string `json:"tp,omitempty"`
 	// Result selects resolved markets with this result.
 	Result      models.Resolution `json:"r,omitempty"`
 	PageRequest `json:"-"`

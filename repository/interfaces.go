@@ -29,7 +29,8 @@ type UserRepository interface {
 	// Delete removes the user and their API keys; errs.ErrNotFound when there is
 	// none, errs.ErrInvalidReference while bets, markets or ledger rows refer to it.
 	Delete(ctx context.Context, id int64) error
-	// List returns one page of users. Sorts: created_at (default), username.
+	// List returns one page of users. Sorts: created_at (default), username,
+	// balance.
 	List(ctx context.Context, filters UserFilters) (Page[*models.User], error)
 	// CreateBatch inserts users in one transaction and sets their IDs: all or
 	// none (errs.ErrConflict for a duplicate anywhere in the batch).
@@ -49,6 +50,15 @@ type UserRepository interface {
 	// GetByAPIKeyHash returns the user owning the unrevoked key with this
 	// hash, or errs.ErrNotFound.
 	GetByAPIKeyHash(ctx context.Context, hash string) (*models.User, error)
+	// ListAPIKeys returns the user's unrevoked keys (hash included; callers
+	// show only prefixes), by id.
+	ListAPIKeys(ctx context.Context, userID int64) ([]*models.APIKey, error)
+	// RevokeAPIKey marks the user's key revoked at at; errs.ErrNotFound when
+	// the user has no such unrevoked key.
+	RevokeAPIKey(ctx context.Context, userID, keyID int64, at time.Time) error
+	// FirstAdmin returns the admin with the lowest id, or errs.ErrNotFound
+	// when there is none.
+	FirstAdmin(ctx context.Context) (*models.User, error)
 }
 
 // BalanceDelta is a change to one user's balance.

@@ -1,6 +1,7 @@
 package repository
 
 import (
+	"strings"
 	"context"
 	"fmt"
 	"time"
@@ -83,6 +84,9 @@ func (r *marketRepository) List(ctx context.Context, f MarketFilters) (Page[*mod
 	if err := checkFilterText("search", f.Search); err != nil {
 		return Page[*models.Market]{}, err
 	}
+	if err := checkFilterText("title_prefix", f.TitlePrefix); err != nil {
+		return Page[*models.Market]{}, err
+	}
 	if err := checkTimeRange("closes", f.ClosesAfter, f.ClosesBefore); err != nil {
 		return Page[*models.Market]{}, err
 	}
@@ -91,6 +95,9 @@ func (r *marketRepository) List(ctx context.Context, f MarketFilters) (Page[*mod
 	}
 	if f.Search != "" {
 		q = q.Where(`lower(question_title) LIKE ? ESCAPE '\'`, containsPattern(f.Search))
+	}
+	if f.TitlePrefix != "" {
+		q = q.Where(`lower(question_title) LIKE ? ESCAPE '\'`, prefixPattern(strings.ToLower(f.TitlePrefix)))
 	}
 	q = timeRange(q, "closes_at", f.ClosesAfter, f.ClosesBefore)
 	return marketKeys.page(q, f.PageRequest, f)

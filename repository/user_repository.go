@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -26,6 +27,7 @@ var userKeys = keyset[models.User]{
 	sorts: map[string]sortKey[models.User]{
 		"created_at": {column: "created_at", kind: keyTime, value: func(u *models.User) any { return u.CreatedAt }},
 		"username":   {column: "username", kind: keyString, value: func(u *models.User) any { return u.Username }},
+		"balance":    {column: "balance", kind: keyInt, value: func(u *models.User) any { return u.Balance }},
 	},
 	defaultSort: "created_at",
 	tieColumn:   "id",
@@ -183,6 +185,32 @@ func (r *userRepository) GetByAPIKeyHash(ctx context.Context, hash string) (*mod
 	err := r.conn(ctx).Where("id = (SELECT user_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL)", hash).Take(&u).Error
 	if err != nil {
 		return nil, notFound(err, "user with API key", "(hash)")
+	}
+	return &u, nil
+}
+
+func (r *userRepository) ListAPIKeys(ctx context.Context, userID int64) ([]*models.APIKey, error) {
+	var keys []*models.APIKey
+	err := r.conn(ctx).Where("user_id = ? AND revoked_at IS NULL", userID).Order("id").Find(&keys).Error
+	return keys, TranslateError(err)
+}
+
+func (r *userRepository) RevokeAPIKey(ctx context.Context, userID, keyID int64, at time.Time) error {
+	res := r.conn(ctx).Model(&models.APIKey{}).Where("id = ? AND user_id = ? AND revoked_at IS NULL", keyID, userID).
+		Update("revoked_at", at.UTC())
+	if res.Error != nil {
+		return TranslateError(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("%w: API key %d of user %d", errs.ErrNotFound, keyID, userID)
+	}
+	return nil
+}
+
+func (r *userRepository) FirstAdmin(ctx context.Context) (*models.User, error) {
+	var u models.User
+	if err := r.conn(ctx).Where("user_type = ?", models.UserTypeAdmin).Order("id").Take(&u).Error; err != nil {
+		return nil, notFound(err, "user of type", models.UserTypeAdmin)
 	}
 	return &u, nil
 }

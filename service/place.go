@@ -28,7 +28,11 @@ func (s *BetService) place(ctx context.Context, r betRequest) (*models.Bet, erro
 	case res.Bet != nil:
 		return res.Bet, nil
 	case res.DuplicateID != 0:
-		return s.dal.Bets().GetByID(ctx, res.DuplicateID)
+		b, err := s.dal.Bets().GetByID(ctx, res.DuplicateID)
+		if err != nil {
+			return nil, err
+		}
+		return replay(b, r)
 	case !res.Found:
 		return nil, s.missing(ctx, r)
 	case res.Status != models.MarketOpen || !res.PlacedAt.Before(res.ClosesAt):
@@ -45,7 +49,7 @@ func (s *BetService) place(ctx context.Context, r betRequest) (*models.Bet, erro
 func (s *BetService) afterConflict(ctx context.Context, r betRequest, err error) (*models.Bet, error) {
 	if errors.Is(err, errs.ErrConflict) && r.key != "" {
 		if b, getErr := s.dal.Bets().GetByIdempotencyKey(ctx, r.userID, r.key); getErr == nil {
-			return b, nil
+			return replay(b, r)
 		}
 	}
 	return nil, err
@@ -59,4 +63,15 @@ func (s *BetService) missing(ctx context.Context, r betRequest) error {
 	}
 	_, err := s.dal.Markets().GetByID(ctx, r.marketID)
 	return err
+}
+
+// replay returns b, the bet first placed with r's idempotency key, when r
+// asks for the same bet (market, outcome and amount), and
+// errs.ErrIdempotencyKeyReused otherwise.
+func replay(b *models.Bet, r betRequest) (*models.Bet, error) {
+	if b.MarketID != r.marketID || b.Outcome != r.outcome || b.Amount != r.amount {
+		return nil, fmt.Errorf("%w: key %q placed bet %d (market %d, %s, %d credits)",
+			errs.ErrIdempotencyKeyReused, r.key, b.ID, b.MarketID, b.Outcome, b.Amount)
+	}
+	return b, nil
 }

@@ -14,7 +14,12 @@ type Services struct {
 	Bets      *BetService
 	Positions *PositionService
 	Checker   *Checker
+
+	base *base
 }
+
+// Now returns the current time by the services' clock (the data layer's).
+func (s *Services) Now() time.Time { return s.base.clock() }
 
 // Option configures the services.
 type Option func(*base)
@@ -63,5 +68,6 @@ func New(d *dal.DataAccessLayer, econ Economics, opts ...Option) *Services {
 		Bets:      &BetService{b},
 		Positions: &PositionService{b},
 		Checker:   &Checker{b},
+		base:      b,
 	}
 }

@@ -72,31 +72,51 @@ func (s *UserService) Create(ctx context.Context, n NewUser) (*models.User, stri
 	if err := n.validate(); err != nil {
 		return nil, "", err
 	}
+	return s.create(ctx, n, "")
+}
+
+// create creates the validated user with the key secret (a new one when
+// empty), in one transaction.
+func (s *UserService) create(ctx context.Context, n NewUser, secret string) (*models.User, string, error) {
 	if n.UserType == "" {
 		n.UserType = models.UserTypeRegular
 	}
-	key, err := newAPIKey()
-	if err != nil {
-		return nil, "", err
+	if secret == "" {
+		var err error
+		if secret, err = newAPIKey(); err != nil {
+			return nil, "", err
+		}
 	}
 	now := s.clock()
 	u := &models.User{Username: n.Username, DisplayName: n.DisplayName, Email: n.Email, UserType: n.UserType,
 		InitialBalance: s.econ.InitialBalance, Balance: s.econ.InitialBalance, CreatedAt: now, UpdatedAt: now}
-	err = s.dal.WithTransaction(ctx, func(tx *dal.DataAccessLayer) error {
+	err := s.dal.WithTransaction(ctx, func(tx *dal.DataAccessLayer) error {
 		if err := tx.Users().Create(ctx, u); err != nil {
 			return err
 		}
-		return tx.Users().CreateAPIKey(ctx, &models.APIKey{UserID: u.ID, KeyHash: hashKey(key), KeyPrefix: key[:8], CreatedAt: now})
+		return tx.Users().CreateAPIKey(ctx, &models.APIKey{UserID: u.ID, KeyHash: hashKey(secret), KeyPrefix: secret[:8], CreatedAt: now})
 	})
 	if err != nil {
 		return nil, "", err
 	}
-	return u, key, nil
+	return u, secret, nil
 }
 
 // Get returns the user, or errs.ErrNotFound.
 func (s *UserService) Get(ctx context.Context, id int64) (*models.User, error) {
 	return s.dal.Users().GetByID(ctx, id)
+}
+
+// GetByUsername returns the user, or errs.ErrNotFound.
+func (s *UserService) GetByUsername(ctx context.Context, username string) (*models.User, error) {
+	return s.dal.Users().GetByUsername(ctx, username)
+}
+
+// Leaderboard returns a page of users by balance, highest first (ties by
+// id); page.Sort and page.Desc are set here.
+func (s *UserService) Leaderboard(ctx context.Context, page repository.PageRequest) (repository.Page[*models.User], error) {
+	page.Sort, page.Desc = "balance", true
+	return s.dal.Users().List(ctx, repository.UserFilters{PageRequest: page})
 }
 
 // List returns a page of users (see repository.UserRepository.List).

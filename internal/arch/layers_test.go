@@ -30,7 +30,8 @@ var mayImport = map[string][]string{
 	"repository": {"database", "models", "errs"},
 	"dal":        {"repository", "database", "models", "errs", "migration/migrations"},
 	"service":    {"dal", "repository", "database", "models", "errs", "internal/confkit"},
-	"config":     {"database", "service", "internal/confkit"},
+	"server":     {"service", "repository", "database", "models", "errs", "internal/confkit"},
+	"config":     {"database", "service", "server", "internal/confkit"},
 }
 
 // packages returns every non-test package of the module with its imports,

@@ -1,0 +1,168 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"socialpredict/errs"
+)
+
+// ProblemTypeBase prefixes every problem type slug: a problem's "type" is
+// ProblemTypeBase + slug, e.g. /problems/invalid-input, which this server
+// also serves as a short description.
+const ProblemTypeBase = "/problems/"
+
+// retryAfterSeconds is the Retry-After of a 503.
+const retryAfterSeconds = 1
+
+// Problem is an RFC 9457 problem detail, the body of every error response.
+type Problem struct {
+	// Type is ProblemTypeBase + a stable slug (see errs.Classify).
+	Type   string `json:"type" doc:"Stable problem type: /problems/<slug>."`
+	Title  string `json:"title" doc:"Short summary of the problem type."`
+	Status int    `json:"status" doc:"The HTTP status."`
+	Detail string `json:"detail,omitempty" doc:"What went wrong this time."`
+	// Instance is the request path.
+	Instance  string `json:"instance,omitempty" doc:"The request's path."`
+	RequestID string `json:"request_id,omitempty" doc:"The request id, as in the X-Request-Id header and the server's log."`
+	// Errors lists each invalid field.
+	Errors []FieldError `json:"errors,omitempty" doc:"Each invalid field, for validation problems."`
+
+	headers http.Header
+}
+
+// FieldError is one invalid input.
+type FieldError struct {
+	// Location is where: body.amount, query.limit, path.id, header.Idempotency-Key.
+	Location string `json:"location" doc:"Where: body.<field>, query.<name>, path.<name> or header.<name>."`
+	Message  string `json:"message" doc:"What is wrong with it."`
+}
+
+// Error returns the detail.
+func (p *Problem) Error() string { return p.Detail }
+
+// GetStatus returns the HTTP status (huma.StatusError).
+func (p *Problem) GetStatus() int { return p.Status }
+
+// GetHeaders returns headers to send with it (huma.HeadersError).
+func (p *Problem) GetHeaders() http.Header { return p.headers }
+
+// ContentType makes the body application/problem+json.
+func (p *Problem) ContentType(ct string) string {
+	if ct == "application/json" {
+		return "application/problem+json"
+	}
+	return ct
+}
+
+// newProblem returns the problem of a status and slug.
+func newProblem(ctx context.Context, status int, slug, detail string) *Problem {
+	p := &Problem{Type: ProblemTypeBase + slug, Title: titleOf(slug, status), Status: status, Detail: detail}
+	if ri := requestInfoFrom(ctx); ri != nil {
+		p.RequestID, p.Instance = ri.id, ri.path
+	}
+	if status == http.StatusServiceUnavailable {
+		p.headers = http.Header{"Retry-After": {strconv.Itoa(retryAfterSeconds)}}
+	}
+	return p
+}
+
+// titleOf is the title of a problem type.
+func titleOf(slug string, status int) string {
+	for _, t := range errs.ProblemTypes() {
+		if t.Type == slug {
+			return t.Title
+		}
+	}
+	return strings.ToLower(http.StatusText(status))
+}
+
+// problemOf turns an error of the vocabulary (or any other error) into a
+// problem. Errors outside the vocabulary are logged with the request id
+// and shown only as "internal error".
+func problemOf(ctx context.Context, err error) *Problem {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	status, slug := errs.Classify(err)
+	if ctx.Err() != nil && status == http.StatusInternalServerError {
+		status, slug = http.StatusServiceUnavailable, "unavailable"
+	}
+	switch status {
+	case http.StatusInternalServerError:
+		p = newProblem(ctx, status, slug, "")
+		p.Detail = "internal error (request id " + p.RequestID + ")"
+		loggerFrom(ctx).Error("internal error", "error", err)
+		return p
+	case http.StatusServiceUnavailable:
+		loggerFrom(ctx).Warn("database unavailable", "error", err)
+		return newProblem(ctx, status, slug, "the database is unavailable or too slow; retry later")
+	}
+	p = newProblem(ctx, status, slug, err.Error())
+	var ie *errs.InputError
+	if errors.As(err, &ie) {
+		p.Errors = []FieldError{{Location: ie.Field, Message: ie.Problem}}
+	}
+	return p
+}
+
+// humaProblem replaces huma's own errors (malformed JSON, validation, body
+// too large, unknown content type), so that they are problems of the same
+// table: validation becomes 400 invalid-input naming each field.
+func humaProblem(hctx huma.Context, status int, msg string, errList ...error) huma.StatusError {
+	ctx := context.Background()
+	if hctx != nil {
+		ctx = hctx.Context()
+	}
+	if status >= 500 {
+		var cause error = errors.New(msg)
+		if len(errList) > 0 {
+			cause = fmt.Errorf("%s: %w", msg, errors.Join(errList...))
+		}
+		return problemOf(ctx, cause)
+	}
+	slug := "invalid-input"
+	switch status {
+	case http.StatusUnprocessableEntity:
+		status = http.StatusBadRequest
+	case http.StatusRequestEntityTooLarge:
+		slug = "too-large"
+	case http.StatusUnsupportedMediaType, http.StatusNotAcceptable, http.StatusRequestTimeout:
+		slug = strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "-")
+	}
+	p := newProblem(ctx, status, slug, msg)
+	for _, e := range errList {
+		if e == nil {
+			continue
+		}
+		var d *huma.ErrorDetail
+		if errors.As(e, &d) {
+			p.Errors = append(p.Errors, FieldError{Location: d.Location, Message: d.Message})
+		} else {
+			p.Errors = append(p.Errors, FieldError{Message: e.Error()})
+		}
+	}
+	if len(p.Errors) > 0 && p.Detail == "validation failed" {
+		p.Detail = fmt.Sprintf("validation failed: %s: %s", p.Errors[0].Location, p.Errors[0].Message)
+	}
+	return p
+}
+
+// writeProblem writes p outside huma (middleware, unknown routes).
+func writeProblem(w http.ResponseWriter, p *Problem) {
+	for k, vs := range p.headers {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = jsonEncode(w, p)
+}
