@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"socialpredict/internal/confkit"
@@ -51,7 +52,7 @@ func (c Config) Validate() error {
 	if c.OpsListen != "" {
 		if err := checkAddr(c.OpsListen); err != "" {
 			es.Add("server.ops_listen", err)
-		} else if c.OpsListen == c.Listen {
+		} else if c.OpsListen == c.Listen && !strings.HasSuffix(c.Listen, ":0") {
 			es.Add("server.ops_listen", "must differ from server.listen: ops endpoints are never on the public listener")
 		}
 	}

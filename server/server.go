@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,9 +33,11 @@ type Options struct {
 	Health *database.DatabaseHealthChecker
 	// DebugDB builds the /debug/db report (nil: 404).
 	DebugDB func(ctx context.Context) (any, error)
-	// Version is shown in the OpenAPI document.
-	Version string
 }
+
+// APIVersion is the version of the API in the OpenAPI document: it changes
+// when the API does, not with every release of the binary.
+const APIVersion = "1.0.0"
 
 // Server is the HTTP server: the public API and the ops endpoints.
 type Server struct {
@@ -67,12 +70,9 @@ func New(cfg Config, o Options) (*Server, error) {
 	if o.Gatherer == nil {
 		return nil, errors.New("server: Options.Gatherer is required with Options.Registry")
 	}
-	if o.Version == "" {
-		o.Version = "dev"
-	}
 	s := &Server{cfg: cfg, svc: o.Services, log: o.Logger, opts: o, mux: http.NewServeMux()}
 	s.metrics = newHTTPMetrics(o.Registry)
-	s.api = newAPI(s.mux, o.Version)
+	s.api = newAPI(s.mux)
 	s.register()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, newProblem(r.Context(), http.StatusNotFound, "not-found",
@@ -87,6 +87,16 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // OpenAPI returns the API's OpenAPI 3.1 document.
 func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
+
+// OpenAPIJSON returns the OpenAPI document as served at /openapi.json, indented,
+// as committed in docs/openapi.json.
+func (s *Server) OpenAPIJSON() ([]byte, error) {
+	b, err := json.MarshalIndent(s.api.OpenAPI(), "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
 
 // Listeners are the open listeners of Serve.
 type Listeners struct {
@@ -160,8 +170,8 @@ func (s *Server) Stopping() bool { return s.stopping.Load() }
 
 // newAPI returns the huma API on mux: OpenAPI 3.1 at /openapi.json, no docs
 // page (it loads scripts from a CDN), no $schema links in bodies.
-func newAPI(mux *http.ServeMux, version string) huma.API {
-	cfg := huma.DefaultConfig("SocialPredict API", version)
+func newAPI(mux *http.ServeMux) huma.API {
+	cfg := huma.DefaultConfig("SocialPredict API", APIVersion)
 	cfg.DocsPath = ""
 	cfg.SchemasPath = ""
 	cfg.OpenAPIPath = "/openapi"

@@ -95,7 +95,7 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 	health.Start(ctx)
 	defer health.Stop()
 	srv, err := server.New(cfg.Server, server.Options{Services: svc, Logger: log, Registry: reg, Gatherer: reg,
-		Health: health, DebugDB: debugReport(db, mgr), Version: Version})
+		Health: health, DebugDB: debugReport(db, mgr)})
 	if err != nil {
 		return err
 	}
