@@ -57,6 +57,8 @@ func (c Config) validateNumbers(errs *confkit.Errors) {
 
 	errs.CheckDuration(k+"monitoring.slow_query_threshold", c.Monitoring.SlowQueryThreshold, 0, maxSlowQuery)
 	errs.CheckInt(k+"monitoring.n_plus_one_threshold", int64(c.Monitoring.NPlusOneThreshold), 0, maxNPlusOne)
+	errs.CheckInt(k+"monitoring.recent_slow_queries", int64(c.Monitoring.RecentSlowQueries), 0, maxRecent)
+	errs.CheckInt(k+"monitoring.recent_n_plus_one", int64(c.Monitoring.RecentNPlusOne), 0, maxRecent)
 
 	h := c.HealthCheck
 	errs.CheckPositiveDuration(k+"health_check.interval", h.Interval, maxHealthInterval)

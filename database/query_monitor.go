@@ -16,13 +16,17 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 	"modernc.org/sqlite"
+
+	"socialpredict/database/diagnostics"
 )
 
 // QueryMonitorName is the name the query monitor plugin registers under.
 const QueryMonitorName = "socialpredict:query_monitor"
 
 // QueryMonitor is a GORM plugin that watches every statement: latency and
-// error metrics, the slow query log, and N+1 detection within a QueryScope.
+// error metrics, the slow query log, and N+1 detection within a QueryScope;
+// it keeps the latest slow statements and N+1 findings (RecentSlow,
+// RecentNPlusOne).
 // NewDatabase installs one on every handle (see DB).
 type QueryMonitor struct {
 	// held tracks connections taken from the pool through DB.Raw.
@@ -31,8 +35,12 @@ type QueryMonitor struct {
 	log     *slog.Logger
 	metrics *Metrics
 	system  string
-	// explain captures the plan of a slow SELECT (nil: off).
-	explain func(ctx context.Context, sql string, vars []any)
+	// explain captures the plan of a slow SELECT in the background and
+	// passes it to done (nil: off).
+	explain func(ctx context.Context, sql string, vars []any, done func(*diagnostics.Plan))
+	// slow and nPlusOne keep the latest slow statements and N+1 findings.
+	slow     *ring[SlowQuery]
+	nPlusOne *ring[NPlusOneEvent]
 	// skip lists the package path prefixes whose frames are not call sites;
 	// sites caches, per program counter, its file:line or "" for a skipped
 	// frame.
@@ -49,7 +57,8 @@ var internalPackages = []string{"gorm.io/", "github.com/jackc/", "github.com/lib
 // Its call sites skip the frames of internalPackages and of skip (package
 // path prefixes such as "socialpredict/repository.").
 func NewQueryMonitor(cfg MonitoringConfig, log *slog.Logger, metrics *Metrics, skip ...string) *QueryMonitor {
-	m := &QueryMonitor{cfg: cfg, log: log, metrics: metrics, held: activeSet{kind: "connection"}}
+	m := &QueryMonitor{cfg: cfg, log: log, metrics: metrics, held: activeSet{kind: "connection"},
+		slow: newRing[SlowQuery](cfg.RecentSlowQueries), nPlusOne: newRing[NPlusOneEvent](cfg.RecentNPlusOne)}
 	m.SkipCallers(skip...)
 	return m
 }
@@ -133,23 +142,7 @@ func (m *QueryMonitor) observe(ctx context.Context, sql string, vars []any, tabl
 		caller = m.callSite()
 	}
 	if slow {
-		if m.metrics != nil {
-			m.metrics.SlowQueries.WithLabelValues(m.system, op, table).Inc()
-		}
-		attrs := []any{"sql", truncate(sql, 2000), "duration", d, "rows", rows, "caller", caller}
-		if id := OperationID(ctx); id != "" {
-			attrs = append(attrs, "operation_id", id)
-		}
-		if m.cfg.LogQueryArgs {
-			attrs = append(attrs, "args", vars)
-		}
-		if err != nil {
-			attrs = append(attrs, "error", err)
-		}
-		m.log.WarnContext(ctx, "slow query", attrs...)
-		if m.explain != nil && op == "select" {
-			m.explain(context.WithoutCancel(ctx), sql, vars)
-		}
+		m.slowQuery(ctx, sql, vars, op, table, rows, start, d, caller, err)
 	}
 	for ; scope != nil; scope = scope.parent {
 		if f := scope.record(caller, sql, m.cfg.NPlusOneThreshold); f != nil {
@@ -161,7 +154,48 @@ func (m *QueryMonitor) observe(ctx context.Context, sql string, vars []any, tabl
 				attrs = append(attrs, "operation_id", id)
 			}
 			m.log.WarnContext(ctx, "N+1 query pattern", attrs...)
+			e := NPlusOneEvent{At: time.Now().UTC(), NPlusOne: *f, OperationID: OperationID(ctx)}
+			e.SQL = truncate(e.SQL, maxLoggedSQL)
+			m.nPlusOne.add(e)
 		}
+	}
+}
+
+// The longest SQL text and plan text a slow query record holds.
+const (
+	maxLoggedSQL = 2000
+	maxPlanText  = 4000
+)
+
+// slowQuery logs, counts and keeps a slow statement, and has its plan
+// captured when it is a SELECT and monitoring.explain_slow_queries is on.
+func (m *QueryMonitor) slowQuery(ctx context.Context, sql string, vars []any, op, table string, rows int64,
+	start time.Time, d time.Duration, caller string, err error) {
+	if m.metrics != nil {
+		m.metrics.SlowQueries.WithLabelValues(m.system, op, table).Inc()
+	}
+	e := SlowQuery{Start: start.UTC(), Duration: d, SQL: truncate(sql, maxLoggedSQL), Rows: rows, Caller: caller,
+		OperationID: OperationID(ctx)}
+	attrs := []any{"sql", e.SQL, "duration", d, "rows", rows, "caller", caller}
+	if e.OperationID != "" {
+		attrs = append(attrs, "operation_id", e.OperationID)
+	}
+	if m.cfg.LogQueryArgs {
+		attrs = append(attrs, "args", vars)
+	}
+	if err != nil {
+		attrs = append(attrs, "error", err)
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			e.ErrorClass = errorClass(err)
+		}
+	}
+	m.log.WarnContext(ctx, "slow query", attrs...)
+	seq := m.slow.add(e)
+	if m.explain != nil && op == "select" {
+		m.explain(context.WithoutCancel(ctx), sql, vars, func(p *diagnostics.Plan) {
+			plan := &SlowQueryPlan{Summary: p.Summary, Text: truncate(p.MaskedText(), maxPlanText)}
+			m.slow.update(seq, func(q *SlowQuery) { q.Plan = plan })
+		})
 	}
 }
 

@@ -244,7 +244,7 @@ func explainPostgres(ctx context.Context, db *gorm.DB, stmt string, args []any, 
 		},
 	}
 	var b strings.Builder
-	renderPlanNode(&b, &root, 0, opts.Analyze)
+	renderPlanNode(&b, &root, 0, opts.Analyze, nil)
 	if opts.Analyze {
 		fmt.Fprintf(&b, "Planning Time: %.3f ms\nExecution Time: %.3f ms\n", out[0].PlanningTime, out[0].ExecutionTime)
 		p.Notes = append(p.Notes, "the statement ran in a transaction that was rolled back: its changes to the data were undone")
@@ -297,8 +297,8 @@ func isTx(pool gorm.ConnPool) bool {
 }
 
 // renderPlanNode writes n and its children in the style of PostgreSQL's
-// text format.
-func renderPlanNode(b *strings.Builder, n *PlanNode, depth int, analyzed bool) {
+// text format, passing the conditions through mask unless it is nil.
+func renderPlanNode(b *strings.Builder, n *PlanNode, depth int, analyzed bool, mask func(string) string) {
 	indent := strings.Repeat("      ", max(depth-1, 0))
 	if depth > 0 {
 		indent += "->  "
@@ -319,17 +319,20 @@ func renderPlanNode(b *strings.Builder, n *PlanNode, depth int, analyzed bool) {
 	}
 	b.WriteString("\n")
 	detail := strings.Repeat(" ", len(indent)+2)
+	if mask == nil {
+		mask = func(s string) string { return s }
+	}
 	if n.IndexCond != "" {
-		b.WriteString(detail + "Index Cond: " + n.IndexCond + "\n")
+		b.WriteString(detail + "Index Cond: " + mask(n.IndexCond) + "\n")
 	}
 	if n.Filter != "" {
-		b.WriteString(detail + "Filter: " + n.Filter + "\n")
+		b.WriteString(detail + "Filter: " + mask(n.Filter) + "\n")
 	}
 	if analyzed && (n.SharedHitBlocks > 0 || n.SharedReadBlocks > 0) {
 		fmt.Fprintf(b, "%sBuffers: shared hit=%d read=%d\n", detail, n.SharedHitBlocks, n.SharedReadBlocks)
 	}
 	for i := range n.Plans {
-		renderPlanNode(b, &n.Plans[i], depth+1, analyzed)
+		renderPlanNode(b, &n.Plans[i], depth+1, analyzed, mask)
 	}
 }
 
