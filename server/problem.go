@@ -67,8 +67,11 @@ func newProblem(ctx context.Context, status int, slug, detail string) *Problem {
 	if ri := requestInfoFrom(ctx); ri != nil {
 		p.RequestID, p.Instance = ri.id, ri.path
 	}
-	if status == http.StatusServiceUnavailable {
+	switch status {
+	case http.StatusServiceUnavailable:
 		p.headers = http.Header{"Retry-After": {strconv.Itoa(retryAfterSeconds)}}
+	case http.StatusUnauthorized:
+		p.headers = http.Header{"Www-Authenticate": {`Bearer realm="socialpredict"`}}
 	}
 	return p
 }
