@@ -52,7 +52,7 @@ type Result struct {
 	// Options.HTTPConcurrency.
 	HTTP []HTTPRow `json:"http,omitempty"`
 	// Extra holds the PlaceBet measurements made for HTTP rows at a
-	// concurrency that Options.Workers lacks.
+	// concurrency that Options.Workers lacks (Rows holds the others).
 	Extra []Row `json:"extra_rows,omitempty"`
 	// Bets counts the bets in the benchmark's database after the PlaceBet
 	// and HTTP measurements, and Violations lists the invariants the
@@ -150,32 +150,37 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	// httpRows[i] is the measurement at o.HTTPConcurrency[i], made right
-	// after PlaceBet at the same worker count.
+	// httpRows[i] is the measurement at o.HTTPConcurrency[i], made in slices
+	// alternating with PlaceBet at the same worker count.
 	httpRows := make([]*HTTPRow, len(o.HTTPConcurrency))
-	measureHTTP := func(direct Row) error {
-		for i, c := range o.HTTPConcurrency {
-			if hr == nil || c != direct.Workers || httpRows[i] != nil {
-				continue
-			}
-			row, err := hr.measure(ctx, c, direct)
-			if err != nil {
-				return err
-			}
-			httpRows[i] = &row
+	// paired returns PlaceBet at w workers, measured in slices alternating
+	// with the HTTP measurement at concurrency w when one is due (ok).
+	paired := func(w int) (direct Row, ok bool, err error) {
+		i := slices.Index(o.HTTPConcurrency, w)
+		if hr == nil || i < 0 || httpRows[i] != nil {
+			return Row{}, false, nil
 		}
-		return nil
+		direct, hrow, err := hr.paired(ctx, svc, users, markets, w)
+		if err != nil {
+			return Row{}, false, err
+		}
+		httpRows[i] = &hrow
+		return direct, true, nil
 	}
 	for _, w := range o.Workers {
-		row := Row{Workers: w}
-		o.Log.Info("PlaceBet, one statement", "workers", w, "duration", o.Duration)
-		row.Bets, row.BetTPS, row.BetP50, row.BetP99, row.Errors = placeBets(ctx, svc, users, markets, w, o.Duration)
-		if err := measureHTTP(row); err != nil {
+		row, ok, err := paired(w)
+		if err != nil {
 			return nil, err
+		}
+		if !ok {
+			o.Log.Info("PlaceBet, one statement", "workers", w, "duration", o.Duration)
+			row = placeBets(ctx, svc, users, markets, w, o.Duration).row(w)
 		}
 		if o.Interactive {
 			o.Log.Info("PlaceBet, interactive transaction", "workers", w, "duration", o.Duration)
-			row.InteractiveBets, row.InteractiveTPS, row.InteractiveP50, row.InteractiveP99, row.InteractiveErrors = placeBets(ctx, interactive, users, markets, w, o.Duration)
+			s := placeBets(ctx, interactive, users, markets, w, o.Duration)
+			row.InteractiveBets, row.InteractiveTPS, row.InteractiveP50, row.InteractiveP99 = s.summary()
+			row.InteractiveErrors = s.errs
 		}
 		if pg != nil {
 			o.Log.Info("pgbench tpcb-like -M prepared", "clients", w, "duration", o.Duration)
@@ -185,17 +190,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		res.Rows = append(res.Rows, row)
 	}
-	for i, c := range o.HTTPConcurrency {
-		if hr == nil || httpRows[i] != nil {
-			continue
-		}
-		// A concurrency --workers lacks: PlaceBet at c workers for this row.
-		direct := Row{Workers: c}
-		o.Log.Info("PlaceBet, one statement", "workers", c, "duration", o.Duration)
-		direct.Bets, direct.BetTPS, direct.BetP50, direct.BetP99, direct.Errors = placeBets(ctx, svc, users, markets, c, o.Duration)
-		res.Extra = append(res.Extra, direct)
-		if err := measureHTTP(direct); err != nil {
+	for _, c := range o.HTTPConcurrency {
+		// A concurrency --workers lacks: its PlaceBet row is an extra one.
+		direct, ok, err := paired(c)
+		if err != nil {
 			return nil, err
+		}
+		if ok {
+			res.Extra = append(res.Extra, direct)
 		}
 	}
 	for _, r := range httpRows {
@@ -222,14 +224,45 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
-// placeBets runs workers placing random bets for d and returns the bets
-// placed, the throughput, the median and 99th percentile latency, and the
-// errors.
-func placeBets(ctx context.Context, svc *service.Services, users, markets []int64, workers int, d time.Duration) (n int, tps float64, p50, p99 time.Duration, errs int) {
+// sample is what one measurement (or several slices of one) collected.
+type sample struct {
+	// latencies of the successful calls; errs counts the others.
+	latencies []time.Duration
+	errs      int
+	// elapsed is the wall time, start to the last call's end.
+	elapsed time.Duration
+}
+
+// add merges another slice of the same measurement into s.
+func (s *sample) add(o sample) {
+	s.latencies = append(s.latencies, o.latencies...)
+	s.errs += o.errs
+	s.elapsed += o.elapsed
+}
+
+// summary returns the successes, their rate over the elapsed time, and the
+// median and 99th percentile latency.
+func (s sample) summary() (n int, tps float64, p50, p99 time.Duration) {
+	if len(s.latencies) == 0 {
+		return 0, 0, 0, 0
+	}
+	lat := slices.Sorted(slices.Values(s.latencies))
+	return len(lat), float64(len(lat)) / s.elapsed.Seconds(), lat[len(lat)/2], lat[len(lat)*99/100]
+}
+
+// row returns the sample as the Row of w workers.
+func (s sample) row(w int) Row {
+	r := Row{Workers: w, Errors: s.errs}
+	r.Bets, r.BetTPS, r.BetP50, r.BetP99 = s.summary()
+	return r
+}
+
+// placeBets runs workers placing random bets for d.
+func placeBets(ctx context.Context, svc *service.Services, users, markets []int64, workers int, d time.Duration) sample {
 	var (
-		mu        sync.Mutex
-		latencies []time.Duration
-		wg        sync.WaitGroup
+		mu  sync.Mutex
+		out sample
+		wg  sync.WaitGroup
 	)
 	deadline := time.Now().Add(d)
 	start := time.Now()
@@ -240,7 +273,7 @@ func placeBets(ctx context.Context, svc *service.Services, users, markets []int6
 			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
 			var mine []time.Duration
 			bad := 0
-			for time.Now().Before(deadline) {
+			for time.Now().Before(deadline) && ctx.Err() == nil {
 				outcome := models.OutcomeYes
 				if rng.IntN(2) == 0 {
 					outcome = models.OutcomeNo
@@ -254,18 +287,14 @@ func placeBets(ctx context.Context, svc *service.Services, users, markets []int6
 				mine = append(mine, time.Since(t0))
 			}
 			mu.Lock()
-			latencies = append(latencies, mine...)
-			errs += bad
+			out.latencies = append(out.latencies, mine...)
+			out.errs += bad
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	if len(latencies) == 0 {
-		return 0, 0, 0, 0, errs
-	}
-	slices.Sort(latencies)
-	return len(latencies), float64(len(latencies)) / elapsed.Seconds(), latencies[len(latencies)/2], latencies[len(latencies)*99/100], errs
+	out.elapsed = time.Since(start)
+	return out
 }
 
 // resolveLarge seeds one market with n bets in a scratch database and times
@@ -319,7 +348,7 @@ func randomSuffix() string {
 // Print writes the results as tables: PlaceBet by worker count, then the
 // HTTP measurements next to PlaceBet, then the invariant check.
 func (r *Result) Print(w io.Writer) {
-	fmt.Fprintln(w, "workers  PlaceBet tps  p50      p99      interactive tps  p50      p99      pgbench tps  PlaceBet/pgbench")
+	fmt.Fprintln(w, "workers  PlaceBet tps  p50       p99       interactive tps  p50       p99       pgbench tps  PlaceBet/pgbench")
 	for _, row := range r.Rows {
 		ratio, pg := "-", "-"
 		if row.PgBenchTPS > 0 {
@@ -329,7 +358,7 @@ func (r *Result) Print(w io.Writer) {
 		if row.InteractiveTPS > 0 || row.InteractiveErrors > 0 {
 			itps, ip50, ip99 = fmt.Sprintf("%.0f", row.InteractiveTPS), ms(row.InteractiveP50), ms(row.InteractiveP99)
 		}
-		fmt.Fprintf(w, "%-7d  %12.0f  %-7s  %-7s  %15s  %-7s  %-7s  %11s  %s\n", row.Workers, row.BetTPS,
+		fmt.Fprintf(w, "%-7d  %12.0f  %-8s  %-8s  %15s  %-8s  %-8s  %11s  %s\n", row.Workers, row.BetTPS,
 			ms(row.BetP50), ms(row.BetP99), itps, ip50, ip99, pg, ratio)
 		if row.Errors+row.InteractiveErrors > 0 {
 			fmt.Fprintf(w, "         (%d failed bets, %d interactive)\n", row.Errors, row.InteractiveErrors)
@@ -337,10 +366,10 @@ func (r *Result) Print(w io.Writer) {
 	}
 	if len(r.HTTP) > 0 {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "POST /v1/markets/{id}/bets through the in-process server (vegeta, as fast as answered) next to PlaceBet called directly")
-		fmt.Fprintln(w, "concurrency  HTTP bets/s  p50      p99      service bets/s  p50      p99      HTTP/service  errors by status")
+		fmt.Fprintln(w, "POST /v1/markets/{id}/bets through the in-process server (vegeta, as fast as answered) and PlaceBet called directly, in alternating slices")
+		fmt.Fprintln(w, "concurrency  HTTP bets/s  p50       p99       service bets/s  p50       p99       HTTP/service  errors by status")
 		for _, row := range r.HTTP {
-			fmt.Fprintf(w, "%-11d  %11.0f  %-7s  %-7s  %14.0f  %-7s  %-7s  %11.2fx  %s\n", row.Concurrency, row.TPS,
+			fmt.Fprintf(w, "%-11d  %11.0f  %-8s  %-8s  %14.0f  %-8s  %-8s  %11.2fx  %s\n", row.Concurrency, row.TPS,
 				ms(row.P50), ms(row.P99), row.ServiceTPS, ms(row.ServiceP50), ms(row.ServiceP99), row.Ratio, statusCounts(row.Errors))
 		}
 		for _, row := range r.HTTP {

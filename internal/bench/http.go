@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -44,9 +45,9 @@ type HTTPRow struct {
 	Errors       map[int]int    `json:"errors_by_status,omitempty"`
 	ErrorSamples map[int]string `json:"error_samples,omitempty"`
 	// ServiceTPS, ServiceP50 and ServiceP99 are PlaceBet called directly by
-	// Concurrency workers, measured right before (the Row of that worker
-	// count, or a measurement made for this row when Options.Workers lacks
-	// it); Ratio is TPS/ServiceTPS.
+	// Concurrency workers, measured in slices alternating with the HTTP
+	// ones (the Row of that worker count, or the extra row when
+	// Options.Workers lacks it); Ratio is TPS/ServiceTPS.
 	ServiceTPS float64       `json:"service_bets_per_second"`
 	ServiceP50 time.Duration `json:"service_p50_ns"`
 	ServiceP99 time.Duration `json:"service_p99_ns"`
@@ -225,46 +226,84 @@ func (t *betTargets) target(tgt *vegeta.Target) error {
 	return nil
 }
 
+// httpSample is what one HTTP measurement (or several slices of one)
+// collected: the 2xx responses in sample, the others counted by status.
+type httpSample struct {
+	sample
+	requests     int
+	errors       map[int]int
+	errorSamples map[int]string
+}
+
+// add merges another slice of the same measurement into h.
+func (h *httpSample) add(o httpSample) {
+	h.sample.add(o.sample)
+	h.requests += o.requests
+	for code, n := range o.errors {
+		h.errors[code] += n
+		if _, ok := h.errorSamples[code]; !ok {
+			h.errorSamples[code] = o.errorSamples[code]
+		}
+	}
+}
+
+// newClient returns the load generator's HTTP client for c requests in
+// flight: c keep-alive connections at most, all kept open between the
+// slices of a measurement; plain HTTP/1.1 on loopback, no proxy.
+func newClient(c int) *http.Client {
+	tr := &http.Transport{
+		DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: c,
+		MaxConnsPerHost:     c,
+	}
+	return &http.Client{Transport: tr, Timeout: requestTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
 // httpBets drives the targets with c requests in flight for d, as fast as
-// the server answers (vegeta's zero rate with exactly c workers and c
-// connections), and returns the measurement.
-func httpBets(ctx context.Context, t *betTargets, c int, d time.Duration) HTTPRow {
-	atk := vegeta.NewAttacker(vegeta.Workers(uint64(c)), vegeta.MaxWorkers(uint64(c)),
-		vegeta.Connections(c), vegeta.MaxConnections(c), vegeta.KeepAlive(true),
-		vegeta.Timeout(requestTimeout), vegeta.Redirects(vegeta.NoFollow), vegeta.MaxBody(sampleLen))
+// the server answers: vegeta's zero rate (vegeta.Rate{}) with exactly c
+// workers on client's connections.
+func httpBets(ctx context.Context, client *http.Client, t *betTargets, c int, d time.Duration) httpSample {
+	atk := vegeta.NewAttacker(vegeta.Client(client), vegeta.Workers(uint64(c)), vegeta.MaxWorkers(uint64(c)),
+		vegeta.MaxBody(sampleLen))
 	stop := context.AfterFunc(ctx, func() { atk.Stop() })
 	defer stop()
-	row := HTTPRow{Concurrency: c, Errors: map[int]int{}, ErrorSamples: map[int]string{}}
-	var latencies []time.Duration
+	out := httpSample{errors: map[int]int{}, errorSamples: map[int]string{}}
 	start := time.Now()
 	for res := range atk.Attack(t.target, vegeta.Rate{}, d, "bench") {
-		row.Requests++
+		out.requests++
 		code := int(res.Code)
 		if code >= 200 && code < 300 {
-			latencies = append(latencies, res.Latency)
+			out.latencies = append(out.latencies, res.Latency)
 			continue
 		}
-		row.Errors[code]++
-		if _, ok := row.ErrorSamples[code]; !ok {
-			sample := string(res.Body)
+		out.errors[code]++
+		if _, ok := out.errorSamples[code]; !ok {
+			text := string(res.Body)
 			if code == 0 {
-				sample = res.Error
+				text = res.Error
 			}
-			if len(sample) > sampleLen {
-				sample = sample[:sampleLen] + "…"
+			if len(text) > sampleLen {
+				text = text[:sampleLen] + "…"
 			}
-			row.ErrorSamples[code] = sample
+			out.errorSamples[code] = text
 		}
 	}
-	elapsed := time.Since(start)
-	row.Bets = len(latencies)
-	if len(latencies) > 0 {
-		slices.Sort(latencies)
-		row.TPS = float64(len(latencies)) / elapsed.Seconds()
-		row.P50, row.P99 = latencies[len(latencies)/2], latencies[len(latencies)*99/100]
-	}
-	return row
+	out.elapsed = time.Since(start)
+	return out
 }
+
+// sliceLen is the length each slice of a paired measurement aims at: short
+// enough that PlaceBet and HTTP see the same machine (other work on a
+// shared machine comes and goes within seconds), long enough that starting
+// and draining the requests in flight does not count.
+const sliceLen = 2 * time.Second
+
+// maxSlices caps the slices of a paired measurement.
+const maxSlices = 10
+
+// slicesOf returns how many slices a measurement of d takes.
+func slicesOf(d time.Duration) int { return max(1, min(maxSlices, int(d/sliceLen))) }
 
 // httpRun is the HTTP side of a run: the server and the requests.
 type httpRun struct {
@@ -289,28 +328,55 @@ func startHTTP(ctx context.Context, o Options, svc *service.Services, users, mar
 	return &httpRun{o: o, srv: srv, targets: newBetTargets(srv.base, keys, markets)}, nil
 }
 
-// measure runs the HTTP measurement at concurrency c and puts it next to
-// direct, PlaceBet at c workers. With Options.HTTPProfile it writes the
-// CPU profile of the measurement to ProfilePath(HTTPProfile, c).
-func (h *httpRun) measure(ctx context.Context, c int, direct Row) (HTTPRow, error) {
+// paired measures PlaceBet called directly by c workers and the HTTP path
+// with c requests in flight, each for Options.Duration in all, in
+// alternating slices (slicesOf; direct first in even slices, HTTP first in
+// odd ones), so that both see the same machine. It returns the direct Row
+// and the HTTP row next to it. With Options.HTTPProfile it writes the CPU
+// profile of the whole paired measurement (both kinds of slices: the HTTP
+// ones are the stacks under net/http) to ProfilePath(HTTPProfile, c).
+func (h *httpRun) paired(ctx context.Context, svc *service.Services, users, markets []int64, c int) (Row, HTTPRow, error) {
 	if h.o.HTTPProfile != "" {
 		f, err := os.Create(ProfilePath(h.o.HTTPProfile, c))
 		if err != nil {
-			return HTTPRow{}, err
+			return Row{}, HTTPRow{}, err
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return HTTPRow{}, err
+			return Row{}, HTTPRow{}, err
 		}
 		defer pprof.StopCPUProfile()
 	}
-	h.o.Log.Info("POST /v1/markets/{id}/bets", "concurrency", c, "duration", h.o.Duration, "server", h.srv.base)
-	row := httpBets(ctx, h.targets, c, h.o.Duration)
-	row.ServiceTPS, row.ServiceP50, row.ServiceP99 = direct.BetTPS, direct.BetP50, direct.BetP99
+	n := slicesOf(h.o.Duration)
+	d := h.o.Duration / time.Duration(n)
+	h.o.Log.Info("PlaceBet, one statement, and POST /v1/markets/{id}/bets, in alternating slices",
+		"workers", c, "duration", h.o.Duration, "slices", n, "server", h.srv.base)
+	client := newClient(c)
+	defer client.CloseIdleConnections()
+	var direct sample
+	web := httpSample{errors: map[int]int{}, errorSamples: map[int]string{}}
+	for i := range n {
+		for j := range 2 {
+			if (i+j)%2 == 0 {
+				direct.add(placeBets(ctx, svc, users, markets, c, d))
+			} else {
+				web.add(httpBets(ctx, client, h.targets, c, d))
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return Row{}, HTTPRow{}, err
+		}
+	}
+	dr := direct.row(c)
+	row := HTTPRow{Concurrency: c, Requests: web.requests, ServiceTPS: dr.BetTPS, ServiceP50: dr.BetP50, ServiceP99: dr.BetP99}
+	row.Bets, row.TPS, row.P50, row.P99 = web.summary()
+	if len(web.errors) > 0 {
+		row.Errors, row.ErrorSamples = web.errors, web.errorSamples
+	}
 	if row.ServiceTPS > 0 {
 		row.Ratio = row.TPS / row.ServiceTPS
 	}
-	return row, ctx.Err()
+	return dr, row, nil
 }
 
 // stop stops the server.

@@ -29,9 +29,12 @@ limit off, log lines below warn dropped), give the first 1000 seeded users (at
 least twice the largest concurrency) an API key each, and drive POST /v1/markets/{id}/bets with the vegeta load generator as fast as
 the server answers, at each --http-concurrency (requests in flight, one
 keep-alive connection each): each request from the next user in turn, on a
-random market, outcome and amount as the direct measurement picks them. Each
-HTTP figure stands next to PlaceBet called directly by as many workers in the
-same run, with the ratio HTTP/direct.
+random market, outcome and amount as the direct measurement picks them. At a
+concurrency that is also a worker count, PlaceBet called directly and the HTTP
+path are measured in alternating slices of about 2s (up to 10), so that both
+see the same machine; each HTTP figure stands next to the direct one, with the
+ratio HTTP/direct. A concurrency --workers lacks gets a direct measurement of
+its own, made the same way.
 
 Afterwards the money invariants (as ` + "`socialpredict db check`" + `) are checked over
 the benchmark's database; a violation fails the command.
