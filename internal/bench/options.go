@@ -12,8 +12,17 @@ import (
 
 // Options configure a run.
 type Options struct {
-	// Admin opens a database on the server with the right to create databases.
+	// Admin names the engine and where scratch databases go: on PostgreSQL
+	// a database on the server, opened as a role with the right to create
+	// databases; on SQLite a configuration whose sqlite.path directory
+	// receives the scratch files.
 	Admin database.Config
+	// InPlace, when not nil, is an empty database on Admin's engine where
+	// the PlaceBet and HTTP measurements run (it is migrated, seeded and
+	// left as the run leaves it) instead of a scratch database; tests use it
+	// to inspect the database afterwards. The resolution benchmark and
+	// pgbench still use scratch databases.
+	InPlace *database.Config
 	// Workers are the concurrency levels measured (each 1 to MaxWorkers).
 	Workers []int
 	// Duration of each measurement (greater than 0, at most MaxDuration).
@@ -28,8 +37,19 @@ type Options struct {
 	// its -s (1 to MaxPgBenchScale).
 	PgBench      string
 	PgBenchScale int
-	// Interactive also measures PlaceBet as an interactive transaction.
+	// Interactive also measures PlaceBet as an interactive transaction
+	// (PostgreSQL only: on SQLite PlaceBet is always one).
 	Interactive bool
+	// HTTP also measures POST /v1/markets/{id}/bets through the real HTTP
+	// server, in process on 127.0.0.1, driven by a load generator at each
+	// of HTTPConcurrency (each 1 to MaxWorkers) requests in flight, next to
+	// PlaceBet at the same worker count.
+	HTTP            bool
+	HTTPConcurrency []int
+	// HTTPProfile, when not empty, is the file that receives a CPU profile
+	// of this process (server and load generator alike) during the HTTP
+	// measurements.
+	HTTPProfile string
 	// Log receives progress.
 	Log *slog.Logger
 }
@@ -48,13 +68,21 @@ const (
 // Validate returns the first option outside its range, before anything is
 // run, as a *errs.InputError whose Field is the option's flag name in
 // snake case: workers, duration, users, markets, resolve_bets,
-// pgbench_scale.
+// pgbench_scale, http_concurrency.
 func (o Options) Validate() error {
 	if len(o.Workers) == 0 {
 		return invalid("workers", "needs at least one worker count")
 	}
 	for _, w := range o.Workers {
 		if err := service.CheckRange("workers", int64(w), 1, MaxWorkers); err != nil {
+			return err
+		}
+	}
+	if o.HTTP && len(o.HTTPConcurrency) == 0 {
+		return invalid("http_concurrency", "needs at least one concurrency with --http")
+	}
+	for _, c := range o.HTTPConcurrency {
+		if err := service.CheckRange("http_concurrency", int64(c), 1, MaxWorkers); err != nil {
 			return err
 		}
 	}

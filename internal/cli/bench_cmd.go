@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -14,16 +15,35 @@ import (
 
 func (a *app) benchCommand() *cobra.Command {
 	o := bench.Options{}
-	var noPgBench bool
+	var noPgBench, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure PlaceBet against pgbench, and a large resolution, on PostgreSQL",
+		Short: "Measure PlaceBet (directly and over HTTP) against pgbench, and a large resolution",
 		Long: `Measure PlaceBet throughput and p50/p99 latency at each worker count over the
 seeded users and markets, next to pgbench's built-in tpcb-like script with -M
 prepared at the same client counts on the same server, in one run; then time
-the resolution of one market with --resolve-bets bets. The configured
-database must be PostgreSQL, reached as a role that may create databases: each
-run creates scratch databases and drops them.`,
+the resolution of one market with --resolve-bets bets.
+
+With --http, also start the real API server in this process on 127.0.0.1 (rate
+limit off, log lines below warn dropped), give the first 1000 seeded users (at
+least twice the largest concurrency) an API key each, and drive POST /v1/markets/{id}/bets with the vegeta load generator as fast as
+the server answers, at each --http-concurrency (requests in flight, one
+keep-alive connection each): each request from the next user in turn, on a
+random market, outcome and amount as the direct measurement picks them. At a
+concurrency that is also a worker count, PlaceBet called directly and the HTTP
+path are measured in alternating slices of about 2s (up to 10), so that both
+see the same machine; each HTTP figure stands next to the direct one, with the
+ratio HTTP/direct. A concurrency --workers lacks gets a direct measurement of
+its own, made the same way.
+
+Afterwards the money invariants (as ` + "`socialpredict db check`" + `) are checked over
+the benchmark's database; a violation fails the command.
+
+On PostgreSQL the configured database must be reached as a role that may create
+databases: each run creates scratch databases and drops them. On SQLite each run
+works in scratch files in a new directory beside sqlite.path, removed
+afterwards; there is no pgbench comparison and no interactive measurement
+(PlaceBet is always an interactive transaction on SQLite).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
@@ -33,11 +53,8 @@ run creates scratch databases and drops them.`,
 			if err != nil {
 				return err
 			}
-			if cfg.Database.Driver != database.DriverPostgres {
-				return errors.New("bench needs PostgreSQL: set DATABASE_URL or database.driver: postgres")
-			}
 			o.Admin, o.Log = cfg.Database, a.logger(cfg)
-			if !noPgBench {
+			if cfg.Database.Driver != database.DriverSQLite && !noPgBench {
 				if o.PgBench = bench.FindPgBench(); o.PgBench == "" {
 					return errors.New("pgbench not found (install PostgreSQL's client tools, or pass --no-pgbench)")
 				}
@@ -46,8 +63,20 @@ run creates scratch databases and drops them.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "PlaceBet over %d users and %d markets, %s per measurement\n", o.Users, o.Markets, o.Duration)
-			res.Print(cmd.OutOrStdout())
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(res); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(out, "PlaceBet on %s over %d users and %d markets, %s per measurement\n", res.Engine, o.Users, o.Markets, o.Duration)
+				res.Print(out)
+			}
+			if n := len(res.Violations); n > 0 {
+				return fmt.Errorf("%d invariant violations after the benchmark", n)
+			}
 			return nil
 		},
 	}
@@ -57,7 +86,11 @@ run creates scratch databases and drops them.`,
 	cmd.Flags().IntVar(&o.Markets, "markets", 100, fmt.Sprintf("markets to seed (1 to %d)", service.MaxSeedMarkets))
 	cmd.Flags().IntVar(&o.ResolveBets, "resolve-bets", 100_000, fmt.Sprintf("bets in the market resolved at the end (0: skip; at most %d)", service.MaxSeedBets))
 	cmd.Flags().IntVar(&o.PgBenchScale, "pgbench-scale", 10, fmt.Sprintf("pgbench -s (scale factor, 1 to %d)", bench.MaxPgBenchScale))
-	cmd.Flags().BoolVar(&o.Interactive, "interactive", true, "also measure PlaceBet as an interactive transaction")
-	cmd.Flags().BoolVar(&noPgBench, "no-pgbench", false, "skip the pgbench comparison")
+	cmd.Flags().BoolVar(&o.Interactive, "interactive", true, "also measure PlaceBet as an interactive transaction (PostgreSQL)")
+	cmd.Flags().BoolVar(&noPgBench, "no-pgbench", false, "skip the pgbench comparison (always skipped on SQLite)")
+	cmd.Flags().BoolVar(&o.HTTP, "http", false, "also measure POST /v1/markets/{id}/bets through the API server in this process")
+	cmd.Flags().IntSliceVar(&o.HTTPConcurrency, "http-concurrency", []int{8, 32}, fmt.Sprintf("requests in flight for --http, each 1 to %d", bench.MaxWorkers))
+	cmd.Flags().StringVar(&o.HTTPProfile, "http-cpuprofile", "", "write a CPU profile of this process (server and load generator) during the --http measurements to this file")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON (durations in nanoseconds)")
 	return cmd
 }

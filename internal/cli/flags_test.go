@@ -105,6 +105,9 @@ func TestBenchRejectsInvalidFlags(t *testing.T) {
 		{"zero markets", []string{"--markets", "0"}, "markets", "at least 1"},
 		{"zero pgbench scale", []string{"--pgbench-scale", "0"}, "pgbench-scale", "at least 1"},
 		{"huge pgbench scale", []string{"--pgbench-scale", "100000"}, "pgbench-scale", "at most 1000"},
+		{"zero http concurrency", []string{"--http", "--http-concurrency", "0"}, "http-concurrency", "--http-concurrency must be at least 1, got 0"},
+		{"huge http concurrency", []string{"--http", "--http-concurrency", "8,5000"}, "http-concurrency", "at most 1024"},
+		{"bad http concurrency without --http", []string{"--http-concurrency", "-2"}, "http-concurrency", "at least 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
