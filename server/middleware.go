@@ -108,7 +108,15 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				errors.New("the Authorization header must be \"Bearer <api key>\""))))
 			return
 		}
-		u, err := s.svc.Users.Authenticate(r.Context(), strings.TrimSpace(key))
+		key = strings.TrimSpace(key)
+		now := time.Now()
+		u, hash, gen := s.auth.get(key, now)
+		var err error
+		if u == nil {
+			if u, err = s.svc.Users.Authenticate(r.Context(), key); err == nil {
+				s.auth.put(hash, u, gen, now)
+			}
+		}
 		if err != nil {
 			if errors.Is(err, errs.ErrUnauthenticated) {
 				err = errors.Join(errs.ErrUnauthenticated, errors.New("the API key is unknown or revoked"))

@@ -188,6 +188,7 @@ func (s *Server) registerKeys() {
 		if err := s.svc.Users.RevokeKey(ctx, u.ID, in.ID); err != nil {
 			return nil, problemOf(ctx, err)
 		}
+		s.auth.purge()
 		return nil, nil
 	})
 }

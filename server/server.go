@@ -35,6 +35,9 @@ type Options struct {
 	DebugDB func(ctx context.Context) (any, error)
 }
 
+// authCacheEntries bounds the API-key cache.
+const authCacheEntries = 100_000
+
 // APIVersion is the version of the API in the OpenAPI document: it changes
 // when the API does, not with every release of the binary.
 const APIVersion = "1.0.0"
@@ -49,6 +52,7 @@ type Server struct {
 	mux      *http.ServeMux
 	metrics  *httpMetrics
 	handler  http.Handler
+	auth     *authCache
 	stopping atomic.Bool
 }
 
@@ -72,6 +76,7 @@ func New(cfg Config, o Options) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, svc: o.Services, log: o.Logger, opts: o, mux: http.NewServeMux()}
 	s.metrics = newHTTPMetrics(o.Registry)
+	s.auth = newAuthCache(cfg.AuthCacheTTL, authCacheEntries)
 	s.api = newAPI(s.mux)
 	s.register()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -145,7 +145,7 @@ func startServer(ctx context.Context, svc *service.Services, log *slog.Logger) (
 	cfg.Listen, cfg.OpsListen = "127.0.0.1:0", ""
 	cfg.RateLimit.Requests = 0
 	cfg.ShutdownTimeout = 5 * time.Second
-	srv, err := server.New(cfg, server.Options{Services: svc, Version: "bench",
+	srv, err := server.New(cfg, server.Options{Services: svc,
 		Logger: slog.New(minLevel{Handler: log.Handler(), min: slog.LevelWarn})})
 	if err != nil {
 		return nil, err
