@@ -75,8 +75,10 @@ func adminCaller(ctx context.Context) (*models.User, error) {
 	return u, nil
 }
 
-// pageParams are the paging query parameters of every list.
-type pageParams struct {
+// PageParams are the paging query parameters of every list. It is exported
+// (as are MarketPath and UsernamePath) because huma reads the parameters of
+// embedded structs only when their type is exported.
+type PageParams struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" doc:"Page size (default 50; at most server.max_page_size)."`
 	Cursor string `query:"cursor" maxLength:"2048" doc:"next_cursor of the previous page."`
 	Order  string `query:"order" enum:"asc,desc" doc:"Sort direction (default: asc, or the list's natural order)."`
@@ -84,7 +86,7 @@ type pageParams struct {
 
 // request returns the repository's page request for sort, or an
 // *errs.InputError for a page size over the server's cap.
-func (s *Server) request(p pageParams, sort string) (repository.PageRequest, error) {
+func (s *Server) request(p PageParams, sort string) (repository.PageRequest, error) {
 	if p.Limit > s.cfg.MaxPageSize {
 		return repository.PageRequest{}, errs.Invalid("query.limit", "must be at most %d, got %d", s.cfg.MaxPageSize, p.Limit)
 	}

@@ -24,7 +24,7 @@ func (s *Server) registerBets() {
 	op.Description = "With an Idempotency-Key header, a repeated request returns the bet first placed with the key " +
 		"(status 201, nothing charged again); the same key with a different market, outcome or amount is 422."
 	huma.Register(s.api, op, func(ctx context.Context, in *struct {
-		marketPath
+		MarketPath
 		IdempotencyKey string `header:"Idempotency-Key" maxLength:"100" doc:"Makes retries safe: one bet per key and user."`
 		Body           betBody
 	}) (*body[Bet], error) {
@@ -44,14 +44,14 @@ func (s *Server) registerLedger() {
 	huma.Register(s.api, s.operation("list-ledger", http.MethodGet, "/v1/ledger",
 		"The caller's ledger (an admin may name any user)", user, http.StatusForbidden, http.StatusNotFound),
 		func(ctx context.Context, in *struct {
-			pageParams
+			PageParams
 			User string `query:"user" maxLength:"30" doc:"Username whose ledger to list (admins only; default the caller)."`
 		}) (*body[Page[LedgerEntry]], error) {
 			u, err := caller(ctx)
 			if err != nil {
 				return nil, problemOf(ctx, err)
 			}
-			req, err := s.request(in.pageParams, "")
+			req, err := s.request(in.PageParams, "")
 			if err != nil {
 				return nil, problemOf(ctx, err)
 			}

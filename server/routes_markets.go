@@ -23,8 +23,8 @@ type newMarketBody struct {
 	ClosesAt      time.Time `json:"closes_at" doc:"When betting ends (RFC 3339)."`
 }
 
-// marketPath is an {id} path parameter of a market.
-type marketPath struct {
+// MarketPath is an {id} path parameter of a market.
+type MarketPath struct {
 	ID int64 `path:"id" minimum:"1" doc:"Market id."`
 }
 
@@ -62,14 +62,14 @@ func (s *Server) registerMarkets() {
 
 	huma.Register(s.api, s.operation("list-markets", http.MethodGet, "/v1/markets", "List markets", public),
 		func(ctx context.Context, in *struct {
-			pageParams
+			PageParams
 			Sort    string              `query:"sort" enum:"created_at,closes_at,volume" doc:"Default created_at."`
 			Status  models.MarketStatus `query:"status" enum:"OPEN,CLOSED,RESOLVED"`
 			Creator string              `query:"creator" maxLength:"30" doc:"Username of the creator."`
 			Prefix  string              `query:"prefix" maxLength:"200" doc:"Titles starting with this (any case)."`
 			Q       string              `query:"q" maxLength:"200" doc:"Titles containing this (any case)."`
 		}) (*body[Page[Market]], error) {
-			req, err := s.request(in.pageParams, in.Sort)
+			req, err := s.request(in.PageParams, in.Sort)
 			if err != nil {
 				return nil, problemOf(ctx, err)
 			}
@@ -89,7 +89,7 @@ func (s *Server) registerMarkets() {
 		})
 
 	huma.Register(s.api, s.operation("get-market", http.MethodGet, "/v1/markets/{id}", "Get a market", public, http.StatusNotFound),
-		func(ctx context.Context, in *marketPath) (*body[Market], error) {
+		func(ctx context.Context, in *MarketPath) (*body[Market], error) {
 			m, err := s.svc.Markets.Get(ctx, in.ID)
 			if err != nil {
 				return nil, problemOf(ctx, err)
@@ -99,11 +99,11 @@ func (s *Server) registerMarkets() {
 
 	huma.Register(s.api, s.operation("list-market-bets", http.MethodGet, "/v1/markets/{id}/bets", "A market's bets", public, http.StatusNotFound),
 		func(ctx context.Context, in *struct {
-			marketPath
-			pageParams
+			MarketPath
+			PageParams
 			Sort string `query:"sort" enum:"placed_at,amount" doc:"Default placed_at."`
 		}) (*body[Page[Bet]], error) {
-			req, err := s.request(in.pageParams, in.Sort)
+			req, err := s.request(in.PageParams, in.Sort)
 			if err != nil {
 				return nil, problemOf(ctx, err)
 			}
@@ -113,7 +113,7 @@ func (s *Server) registerMarkets() {
 
 	huma.Register(s.api, s.operation("list-market-positions", http.MethodGet, "/v1/markets/{id}/positions",
 		"Every bettor's position in a market, with shares and value", public, http.StatusNotFound),
-		func(ctx context.Context, in *marketPath) (*body[[]Holding], error) {
+		func(ctx context.Context, in *MarketPath) (*body[[]Holding], error) {
 			p, err := s.svc.Positions.MarketPositions(ctx, in.ID)
 			return reply(ctx, holdingsView(p), err)
 		})
@@ -121,10 +121,10 @@ func (s *Server) registerMarkets() {
 	huma.Register(s.api, s.operation("get-probability-history", http.MethodGet, "/v1/markets/{id}/probability-history",
 		"A market's probability after each bet", public, http.StatusNotFound),
 		func(ctx context.Context, in *struct {
-			marketPath
-			pageParams
+			MarketPath
+			PageParams
 		}) (*body[Page[service.ProbabilityPoint]], error) {
-			req, err := s.request(in.pageParams, "")
+			req, err := s.request(in.PageParams, "")
 			if err != nil {
 				return nil, problemOf(ctx, err)
 			}
@@ -135,7 +135,7 @@ func (s *Server) registerMarkets() {
 	huma.Register(s.api, s.operation("resolve-market", http.MethodPost, "/v1/markets/{id}/resolve",
 		"Resolve a market and pay out (its creator or an admin)", user, http.StatusForbidden, http.StatusNotFound, http.StatusConflict),
 		func(ctx context.Context, in *struct {
-			marketPath
+			MarketPath
 			Body resolveBody
 		}) (*body[resolution], error) {
 			u, err := caller(ctx)

@@ -25,8 +25,8 @@ type createdUser struct {
 	APIKey NewAPIKey `json:"api_key"`
 }
 
-// usernamePath is a {username} path parameter.
-type usernamePath struct {
+// UsernamePath is a {username} path parameter.
+type UsernamePath struct {
 	Username string `path:"username" maxLength:"30"`
 }
 
@@ -51,13 +51,13 @@ func (s *Server) registerUsers() {
 
 	huma.Register(s.api, s.operation("list-users", http.MethodGet, "/v1/users", "List users", public),
 		func(ctx context.Context, in *struct {
-			pageParams
+			PageParams
 			Sort           string          `query:"sort" enum:"created_at,username,balance" doc:"Default created_at."`
 			UserType       models.UserType `query:"user_type" enum:"ADMIN,REGULAR"`
 			UsernamePrefix string          `query:"username_prefix" maxLength:"200"`
 			Q              string          `query:"q" maxLength:"200" doc:"Usernames and display names containing this (any case)."`
 		}) (*body[Page[User]], error) {
-			req, err := s.request(in.pageParams, in.Sort)
+			req, err := s.request(in.PageParams, in.Sort)
 			if err != nil {
 				return nil, problemOf(ctx, err)
 			}
@@ -67,7 +67,7 @@ func (s *Server) registerUsers() {
 		})
 
 	huma.Register(s.api, s.operation("get-user", http.MethodGet, "/v1/users/{username}", "Get a user", public, http.StatusNotFound),
-		func(ctx context.Context, in *usernamePath) (*body[User], error) {
+		func(ctx context.Context, in *UsernamePath) (*body[User], error) {
 			u, err := s.svc.Users.GetByUsername(ctx, in.Username)
 			if err != nil {
 				return nil, problemOf(ctx, err)
@@ -92,10 +92,10 @@ func (s *Server) registerUsers() {
 	huma.Register(s.api, s.operation("list-user-positions", http.MethodGet, "/v1/users/{username}/positions",
 		"A user's positions (stakes per market)", public, http.StatusNotFound),
 		func(ctx context.Context, in *struct {
-			usernamePath
-			pageParams
+			UsernamePath
+			PageParams
 		}) (*body[Page[Position]], error) {
-			req, err := s.request(in.pageParams, "")
+			req, err := s.request(in.PageParams, "")
 			if err != nil {
 				return nil, problemOf(ctx, err)
 			}
@@ -109,11 +109,11 @@ func (s *Server) registerUsers() {
 
 	huma.Register(s.api, s.operation("list-user-bets", http.MethodGet, "/v1/users/{username}/bets", "A user's bets", public, http.StatusNotFound),
 		func(ctx context.Context, in *struct {
-			usernamePath
-			pageParams
+			UsernamePath
+			PageParams
 			Sort string `query:"sort" enum:"placed_at,amount" doc:"Default placed_at."`
 		}) (*body[Page[Bet]], error) {
-			req, err := s.request(in.pageParams, in.Sort)
+			req, err := s.request(in.PageParams, in.Sort)
 			if err != nil {
 				return nil, problemOf(ctx, err)
 			}
@@ -127,7 +127,7 @@ func (s *Server) registerUsers() {
 
 	huma.Register(s.api, s.operation("get-user-portfolio", http.MethodGet, "/v1/users/{username}/portfolio",
 		"A user's positions with their shares and value", public, http.StatusNotFound),
-		func(ctx context.Context, in *usernamePath) (*body[[]Holding], error) {
+		func(ctx context.Context, in *UsernamePath) (*body[[]Holding], error) {
 			u, err := s.svc.Users.GetByUsername(ctx, in.Username)
 			if err != nil {
 				return nil, problemOf(ctx, err)
@@ -137,8 +137,8 @@ func (s *Server) registerUsers() {
 		})
 
 	huma.Register(s.api, s.operation("get-leaderboard", http.MethodGet, "/v1/leaderboard", "Users by balance, highest first", public),
-		func(ctx context.Context, in *struct{ pageParams }) (*body[Page[User]], error) {
-			req, err := s.request(in.pageParams, "")
+		func(ctx context.Context, in *struct{ PageParams }) (*body[Page[User]], error) {
+			req, err := s.request(in.PageParams, "")
 			if err != nil {
 				return nil, problemOf(ctx, err)
 			}
