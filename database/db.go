@@ -110,7 +110,7 @@ func NewDatabase(ctx context.Context, cfg Config, opts ...Option) (*DB, error) {
 	if !o.noMonitor {
 		mon := NewQueryMonitor(cfg.Monitoring, o.log.With("component", "query_monitor"), s.metrics, o.skip...)
 		if cfg.Monitoring.ExplainSlowQueries && cfg.Driver == DriverPostgres {
-			mon.explain = explainInBackground(db, o.log.With("component", "query_monitor"))
+			mon.explain = explainInBackground(db, o.log.With("component", "query_monitor"), cfg.Monitoring.LogQueryArgs)
 		}
 		if err := db.Use(mon); err != nil {
 			sqlDB.Close()
