@@ -19,6 +19,7 @@ import (
 
 	"socialpredict/dal"
 	"socialpredict/dal/daltest"
+	"socialpredict/database"
 	"socialpredict/database/dbtest"
 	"socialpredict/models"
 	"socialpredict/server"
@@ -89,13 +90,41 @@ type env struct {
 	bodies []string
 }
 
+// envOption changes how newEnv builds the environment.
+type envOption func(*envSettings)
+
+type envSettings struct {
+	verboseDB bool
+}
+
+// verboseDataLayer opens the services' database with the servers' logger,
+// as serve does, logging every statement, every query as slow, and on
+// PostgreSQL the plan of each slow SELECT: all the data layer can log.
+func verboseDataLayer() envOption { return func(s *envSettings) { s.verboseDB = true } }
+
 // newEnv returns an environment on a fresh database of engine.
-func newEnv(t *testing.T, engine dbtest.Engine) *env {
+func newEnv(t *testing.T, engine dbtest.Engine, opts ...envOption) *env {
 	t.Helper()
+	var set envSettings
+	for _, o := range opts {
+		o(&set)
+	}
 	e := &env{t: t, engine: engine, econ: econ(), logs: &logBuffer{}}
 	e.log = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	d, tdb := daltest.New(t, engine)
 	e.tdb = tdb
+	if set.verboseDB {
+		cfg := tdb.Config
+		cfg.Monitoring.LogLevel, cfg.Monitoring.EnableQueryLogging = "info", true
+		cfg.Monitoring.SlowQueryThreshold, cfg.Monitoring.ExplainSlowQueries = time.Nanosecond, true
+		cfg.Monitoring.NPlusOneThreshold = 1
+		h, err := database.NewDatabase(bg, cfg, database.WithLogger(e.log))
+		if err != nil {
+			t.Fatalf("open the database again: %v", err)
+		}
+		t.Cleanup(func() { h.Close() })
+		d = daltest.Wrap(t, h)
+	}
 	e.dal = d.WithClock(func() time.Time { return time.Now().UTC().Add(time.Duration(e.offset.Load())) })
 	e.svc = service.New(e.dal, e.econ)
 	b, err := e.svc.Users.EnsureAdmin(bg, service.NewUser{Username: "admin", DisplayName: "Administrator",
@@ -395,4 +424,57 @@ func pages[T any](t testing.TB, a *api, path, key string) []T {
 		}
 		cursor = page.NextCursor
 	}
+}
+
+// holdMarket locks a market's row in a write transaction (on SQLite, the
+// one write lock) until release is called: bets on it, and on SQLite every
+// write, wait meanwhile. release waits for the transaction to end; it is
+// also called when the test ends.
+func (e *env) holdMarket(marketID int64) (release func()) {
+	e.t.Helper()
+	locked, unlock := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- e.dal.WithTransaction(bg, func(tx *dal.DataAccessLayer) error {
+			if _, err := tx.Markets().GetForUpdate(bg, marketID); err != nil {
+				return err
+			}
+			close(locked)
+			<-unlock
+			return nil
+		})
+	}()
+	select {
+	case <-locked:
+	case err := <-done:
+		e.t.Fatalf("lock market %d: %v", marketID, err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			close(unlock)
+			if err := <-done; err != nil {
+				e.t.Errorf("the transaction holding market %d: %v", marketID, err)
+			}
+		})
+	}
+	e.t.Cleanup(release)
+	return release
+}
+
+// get reads url with a plain client (for the ops handler).
+func get(t testing.TB, url string) *reply {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	r := &reply{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	_ = json.Unmarshal(b, &r.JSON)
+	return r
 }
