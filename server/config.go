@@ -51,7 +51,8 @@ func (c Config) Validate() error {
 	if c.OpsListen != "" {
 		if err := checkAddr(c.OpsListen); err != "" {
 			es.Add("server.ops_listen", err)
-		} else if c.OpsListen == c.Listen {
+		} else if c.OpsListen == c.Listen && !anyPort(c.Listen) {
+			// Port 0 picks a free port for each: they differ.
 			es.Add("server.ops_listen", "must differ from server.listen: ops endpoints are never on the public listener")
 		}
 	}
@@ -72,6 +73,12 @@ func (c Config) Validate() error {
 	es.CheckInt("server.rate_limit.requests", int64(c.RateLimit.Requests), 0, 1_000_000)
 	es.CheckDuration("server.rate_limit.window", c.RateLimit.Window, time.Second, time.Hour)
 	return es.Err()
+}
+
+// anyPort reports whether addr asks for any free port (port 0).
+func anyPort(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	return err == nil && port == "0"
 }
 
 // checkAddr returns the problem with a host:port listen address, or "".
