@@ -59,7 +59,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if !clientRequestID.MatchString(id) {
 			id = newRequestID()
 		}
-		ri := &requestInfo{id: id, path: r.URL.Path, log: s.log.With("request_id", id)}
+		ri := &requestInfo{id: id, path: r.URL.Path, log: s.log.With("request_id", id), maxBody: s.cfg.MaxBodyBytes}
 		ctx := withRequestInfo(r.Context(), ri)
 		ctx = database.WithOperationID(ctx, id)
 		ctx, scope := database.WithQueryScope(ctx)

@@ -175,6 +175,10 @@ func humaProblem(hctx huma.Context, status int, msg string, errList ...error) hu
 		kind = errs.ErrRequestTimeout
 	}
 	status, slug := errs.Classify(kind)
+	if ri := requestInfoFrom(ctx); ri != nil && kind == errs.ErrTooLarge {
+		// huma's message names its limit, one byte over server.max_body_bytes.
+		msg = "request body is larger than " + strconv.FormatInt(ri.maxBody, 10) + " bytes"
+	}
 	p := newProblem(ctx, status, slug, msg)
 	for _, e := range errList {
 		if e == nil {

@@ -21,6 +21,8 @@ type requestInfo struct {
 	caller *models.User
 	// keyID is the id of the API key the caller used.
 	keyID int64
+	// maxBody is server.max_body_bytes, for the detail of a 413.
+	maxBody int64
 }
 
 type requestInfoKey struct{}

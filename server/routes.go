@@ -37,8 +37,11 @@ const (
 // operation describes one operation for huma; statuses are its error
 // statuses beyond those every operation may return.
 func (s *Server) operation(id, method, path, summary string, who access, statuses ...int) huma.Operation {
+	// huma refuses a body that reaches its limit (it reads up to the limit
+	// and takes reaching it as too large): its limit is one byte more than
+	// the largest body accepted.
 	op := huma.Operation{OperationID: id, Method: method, Path: path, Summary: summary,
-		MaxBodyBytes: s.cfg.MaxBodyBytes, Errors: append([]int{http.StatusBadRequest, http.StatusTooManyRequests,
+		MaxBodyBytes: s.cfg.MaxBodyBytes + 1, Errors: append([]int{http.StatusBadRequest, http.StatusTooManyRequests,
 			http.StatusServiceUnavailable}, statuses...)}
 	if who != public {
 		op.Security = []map[string][]string{{"bearer": {}}}
