@@ -26,7 +26,7 @@ type Config struct {
 
 // RateLimit is the `server.rate_limit` section.
 type RateLimit struct {
-	Requests int           `yaml:"requests" doc:"Requests allowed per API key (anonymous requests: per client IP) in each window; 0 disables rate limiting (0 to 1000000)."`
+	Requests int           `yaml:"requests" doc:"Requests allowed per user, all their API keys together (anonymous requests: per client IP), in each window; 0 disables rate limiting (0 to 1000000)."`
 	Window   time.Duration `yaml:"window" doc:"Length of the rate-limit window (1s to 1h)."`
 	Admins   bool          `yaml:"admins" doc:"Rate-limit admins too (by default they are not)."`
 }

@@ -121,8 +121,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-// rateLimit limits requests per API key (per client IP when anonymous);
-// admins are exempt unless rate_limit.admins is set.
+// rateLimit limits requests per user, all their API keys together (a user
+// can create keys, so a limit per key would not limit them), and per client
+// IP when anonymous; admins are exempt unless rate_limit.admins is set.
 func (s *Server) rateLimit(next http.Handler) http.Handler {
 	if s.cfg.RateLimit.Requests == 0 {
 		return next
