@@ -88,6 +88,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	m := a.createMarket(u.Key, "Counted?", 100*time.Hour)
 	want(t, a.bet(u.Key, m.ID, "YES", 3), http.StatusCreated, "bet")
 	a.do("GET", "/no/such/path/3f9a", "", nil)
+	a.settle(t) // a request is counted after its response is written
 	ops := httptest.NewServer(a.srv.OpsHandler())
 	defer ops.Close()
 	r := get(t, ops.URL+"/metrics")

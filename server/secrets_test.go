@@ -74,6 +74,8 @@ func TestNoSecretsInLogsMetricsOrErrors(t *testing.T) {
 			t.Errorf("/metrics lacks the HTTP metrics:\n%s", metrics.Body)
 		}
 
+		a.settle(t) // every access log line is written
+		slow.settle(t)
 		e.mu.Lock()
 		places := map[string]string{"the logs": e.logs.String(), "/metrics": string(metrics.Body),
 			"the error bodies": strings.Join(e.bodies, "\n")}

@@ -78,6 +78,13 @@ func inFlight(t *testing.T, reg *prometheus.Registry) float64 {
 	return 0
 }
 
+// settle waits until the server has no request in flight: their access
+// log lines are written (after the response, before the gauge drops).
+func (a *api) settle(t *testing.T) {
+	t.Helper()
+	waitFor(t, "the requests in flight to end", func() bool { return inFlight(t, a.reg) == 0 })
+}
+
 // refused reports whether a new connection to addr is refused.
 func refused(addr net.Addr) bool {
 	c, err := net.Dial("tcp", addr.String())
