@@ -83,7 +83,7 @@ type MonitoringConfig struct {
 	EnableQueryLogging bool          `yaml:"enable_query_logging" doc:"Log every SQL statement (parameters as placeholders, never their values) at info level."`
 	LogLevel           string        `yaml:"log_level" doc:"Level of the database logger: silent, error, warn or info."`
 	LogQueryArgs       bool          `yaml:"log_query_args" doc:"Include query arguments in slow query logs. Off by default: arguments can hold personal data."`
-	ExplainSlowQueries bool          `yaml:"explain_slow_queries" doc:"PostgreSQL: log the EXPLAIN plan of each slow SELECT (run in the background on another connection)."`
+	ExplainSlowQueries bool          `yaml:"explain_slow_queries" doc:"PostgreSQL: log the EXPLAIN plan of each slow SELECT (run in the background on another connection), its string literals masked unless log_query_args is on (the plan shows the arguments)."`
 	NPlusOneThreshold  int           `yaml:"n_plus_one_threshold" doc:"Within one unit of work, the same query shape from the same call site more than this many times is reported as N+1 (0: off; at most 1000000)."`
 	RecentSlowQueries  int           `yaml:"recent_slow_queries" doc:"How many of the latest slow queries are kept in memory for the ops listener's /debug/db: SQL with placeholders (never the parameter values), duration, rows, caller, operation id, error class and plan (0: none; at most 1000)."`
 	RecentNPlusOne     int           `yaml:"recent_n_plus_one" doc:"How many of the latest N+1 findings are kept in memory for the ops listener's /debug/db (0: none; at most 1000)."`

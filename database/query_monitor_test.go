@@ -284,3 +284,37 @@ func TestSlowSelectPlanIsLogged(t *testing.T) {
 		t.Errorf("no plan logged for the slow SELECT:\n%s", rec.text())
 	}
 }
+
+// TestSlowSelectPlanHidesArguments: PostgreSQL prints a statement's bound
+// arguments as literals in its plan ("Index Cond: (relname =
+// 'value'::name)"), so the logged plan of a slow SELECT masks them unless
+// log_query_args is on, as the slow query log does.
+func TestSlowSelectPlanHidesArguments(t *testing.T) {
+	t.Parallel()
+	tdb := dbtest.New(t, dbtest.Postgres, dbtest.Empty)
+	const secret = "secret_argument_value"
+	for _, logArgs := range []bool{false, true} {
+		rec := &recorder{}
+		db, _ := monitored(t, tdb, rec, func(m *database.MonitoringConfig) {
+			m.ExplainSlowQueries, m.LogQueryArgs = true, logArgs
+		})
+		// One row whatever the argument, so that pg_sleep runs and the
+		// query is slow; the argument is in the join condition.
+		q := "SELECT pg_sleep(0.1), c.relname FROM (SELECT 1) s LEFT JOIN pg_class c ON c.relname = ?"
+		if err := db.Exec(q, secret).Error; err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(rec.text(), "slow query plan") && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond) // paces the polling: the logged plan is the condition
+		}
+		text := rec.text()
+		if !strings.Contains(text, "slow query plan") || !strings.Contains(text, "pg_class") {
+			t.Fatalf("log_query_args=%v: no plan logged for the slow SELECT:\n%s", logArgs, text)
+		}
+		if strings.Contains(text, secret) != logArgs {
+			t.Errorf("log_query_args=%v: the argument %s in the logged plan: %v, want %v:\n%s",
+				logArgs, secret, strings.Contains(text, secret), logArgs, text)
+		}
+	}
+}

@@ -43,6 +43,12 @@ var (
 	// ErrTooLarge: the request body is larger than the server accepts.
 	// 413 Content Too Large.
 	ErrTooLarge = errors.New("request body too large")
+	// ErrUnsupportedMediaType: the request body is in a format the server
+	// does not read (it reads JSON). 415 Unsupported Media Type.
+	ErrUnsupportedMediaType = errors.New("unsupported media type")
+	// ErrRequestTimeout: the request body did not arrive within the
+	// server's read timeout. 408 Request Timeout.
+	ErrRequestTimeout = errors.New("request timeout")
 	// ErrRateLimited: the caller sent more requests than its rate limit
 	// allows; retry after the time the response names. 429 Too Many Requests.
 	ErrRateLimited = errors.New("rate limit exceeded")

@@ -21,6 +21,8 @@ var kinds = []struct {
 	{ErrMarketClosed, http.StatusConflict, "market-closed"},
 	{ErrAlreadyResolved, http.StatusConflict, "already-resolved"},
 	{ErrTooLarge, http.StatusRequestEntityTooLarge, "too-large"},
+	{ErrUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type"},
+	{ErrRequestTimeout, http.StatusRequestTimeout, "request-timeout"},
 	{ErrInvalidReference, http.StatusUnprocessableEntity, "invalid-reference"},
 	{ErrInsufficientCredits, http.StatusUnprocessableEntity, "insufficient-credits"},
 	{ErrIdempotencyKeyReused, http.StatusUnprocessableEntity, "idempotency-key-reused"},

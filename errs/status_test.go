@@ -25,6 +25,8 @@ func TestHTTPStatus(t *testing.T) {
 		{errs.ErrForbidden, http.StatusForbidden},
 		{errs.ErrUnauthenticated, http.StatusUnauthorized},
 		{&errs.UnavailableError{Err: errors.New("connection refused")}, http.StatusServiceUnavailable},
+		{errs.ErrUnsupportedMediaType, http.StatusUnsupportedMediaType},
+		{errs.ErrRequestTimeout, http.StatusRequestTimeout},
 		{errors.New("boom"), http.StatusInternalServerError},
 	}
 	for _, tc := range tests {

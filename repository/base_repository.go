@@ -53,7 +53,7 @@ func (p PageRequest) limit() (int, error) {
 	case p.Limit == 0:
 		return DefaultLimit, nil
 	case p.Limit < 0 || p.Limit > MaxLimit:
-		return 0, fmt.Errorf("%w: limit must be between 1 and %d, got %d", errs.ErrInvalidInput, MaxLimit, p.Limit)
+		return 0, errs.Invalid("limit", "must be between 1 and %d, got %d", MaxLimit, p.Limit)
 	}
 	return p.Limit, nil
 }
@@ -102,7 +102,7 @@ func (k keyset[T]) page(q *gorm.DB, req PageRequest, filters any) (Page[*T], err
 	}
 	sk, ok := k.sorts[name]
 	if !ok {
-		return Page[*T]{}, fmt.Errorf("%w: sort: unknown field %q (allowed: %s)", errs.ErrInvalidInput, name, strings.Join(k.sortNames(), ", "))
+		return Page[*T]{}, errs.Invalid("sort", "unknown field %q (allowed: %s)", name, strings.Join(k.sortNames(), ", "))
 	}
 	fp := fingerprint(k.name, filters)
 	order, cmp := "ASC", ">"
@@ -115,7 +115,7 @@ func (k keyset[T]) page(q *gorm.DB, req PageRequest, filters any) (Page[*T], err
 			return Page[*T]{}, err
 		}
 		if c.Sort != name || c.Desc != req.Desc || c.Filters != fp {
-			return Page[*T]{}, fmt.Errorf("%w: cursor: it belongs to another sort, order or filter", errs.ErrInvalidInput)
+			return Page[*T]{}, errs.Invalid("cursor", "it belongs to another sort, order or filter")
 		}
 		v, err := parseKey(sk.kind, c.Value)
 		if err != nil {
@@ -189,7 +189,9 @@ func encodeCursor(c cursor) string {
 	return base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:12])
 }
 
-var errBadCursor = fmt.Errorf("%w: cursor is malformed or was altered", errs.ErrInvalidInput)
+// errBadCursor names the field, as every paging error does (an
+// *errs.InputError), so that the API can point at its parameter.
+var errBadCursor error = &errs.InputError{Field: "cursor", Problem: "is malformed or was altered"}
 
 func decodeCursor(s string) (cursor, error) {
 	p, m, ok := strings.Cut(s, ".")

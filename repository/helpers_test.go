@@ -32,6 +32,16 @@ func wantErr(t testing.TB, what string, err, want error) {
 	}
 }
 
+// inputField returns the field an *errs.InputError in err names ("" when
+// there is none).
+func inputField(err error) string {
+	var ie *errs.InputError
+	if errors.As(err, &ie) {
+		return ie.Field
+	}
+	return ""
+}
+
 // wantConstraint fails t unless err matches kind and is a
 // *errs.ConstraintError naming field.
 func wantConstraint(t testing.TB, what string, err, kind error, field string) {

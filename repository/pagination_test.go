@@ -131,6 +131,9 @@ func TestPageLimits(t *testing.T) {
 					n, next, err := l.list(ctx, repository.PageRequest{Limit: tc.limit})
 					if tc.wantFail {
 						wantErr(t, "list", err, errs.ErrInvalidInput)
+						if f := inputField(err); f != "limit" {
+							t.Errorf("list: error %v names field %q, want limit", err, f)
+						}
 						return
 					}
 					if err != nil {
@@ -140,6 +143,20 @@ func TestPageLimits(t *testing.T) {
 						t.Errorf("list: %d items, next cursor %q; want %d items, a next cursor: %v", n, next, tc.items, tc.hasNext)
 					}
 				})
+			}
+		}
+	})
+}
+
+// TestUnknownSort: every list refuses a sort field it does not have with an
+// *errs.InputError naming sort.
+func TestUnknownSort(t *testing.T) {
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+		lists, _, _ := everyList(t, d)
+		for _, l := range lists {
+			_, _, err := l.list(t.Context(), repository.PageRequest{Sort: "no_such_field"})
+			if !errors.Is(err, errs.ErrInvalidInput) || inputField(err) != "sort" {
+				t.Errorf("%s: sort no_such_field: error %v, want an *errs.InputError naming sort", l.name, err)
 			}
 		}
 	})
@@ -227,14 +244,14 @@ func TestCursorTampering(t *testing.T) {
 					other := cursors[(i+1)%len(cursors)]
 					for name, bad := range tamperings(cursor, other) {
 						n, _, err := l.list(ctx, repository.PageRequest{Limit: 3, Cursor: bad})
-						if !errors.Is(err, errs.ErrInvalidInput) {
+						if !errors.Is(err, errs.ErrInvalidInput) || inputField(err) != "cursor" {
 							accepted = append(accepted, fmt.Sprintf("cursor %q with %s: %d items, error %v", cursor, name, n, err))
 						}
 					}
 				}
 				if len(accepted) > 0 {
 					slices.Sort(accepted)
-					t.Errorf("%d altered cursors not refused with ErrInvalidInput, e.g.:\n%s", len(accepted), strings.Join(accepted[:min(3, len(accepted))], "\n"))
+					t.Errorf("%d altered cursors not refused with an *errs.InputError naming cursor, e.g.:\n%s", len(accepted), strings.Join(accepted[:min(3, len(accepted))], "\n"))
 				}
 			})
 		}
@@ -347,8 +364,8 @@ func TestCursorReuse(t *testing.T) {
 					}
 					return
 				}
-				if !errors.Is(err, errs.ErrInvalidInput) {
-					t.Errorf("reused cursor: %d items, error %v; want ErrInvalidInput", n, err)
+				if !errors.Is(err, errs.ErrInvalidInput) || inputField(err) != "cursor" {
+					t.Errorf("reused cursor: %d items, error %v; want an *errs.InputError naming cursor", n, err)
 				}
 			})
 		}

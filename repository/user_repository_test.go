@@ -505,10 +505,12 @@ func TestUserListSorts(t *testing.T) {
 			users = append(users, daltest.User(t, d, func(u *models.User) {
 				u.Username = fmt.Sprintf("u%02d_%c", (i*7)%23, 'a'+i%3)
 				u.CreatedAt = created
+				u.Balance = int64(i%5) * 100 // runs of equal balances
 			}))
 		}
 		byCreated := func(u *models.User) int64 { return u.CreatedAt.UnixNano() }
 		byUsername := func(u *models.User) string { return u.Username }
+		byBalance := func(u *models.User) int64 { return u.Balance }
 		tests := []struct {
 			sort string
 			desc bool
@@ -520,6 +522,8 @@ func TestUserListSorts(t *testing.T) {
 			{"created_at", true, sortedIDs(users, byCreated, userID, true)},
 			{"username", false, sortedIDs(users, byUsername, userID, false)},
 			{"username", true, sortedIDs(users, byUsername, userID, true)},
+			{"balance", false, sortedIDs(users, byBalance, userID, false)},
+			{"balance", true, sortedIDs(users, byBalance, userID, true)},
 		}
 		for _, tc := range tests {
 			for _, limit := range []int{1, 4, 23, 0} {
@@ -533,7 +537,7 @@ func TestUserListSorts(t *testing.T) {
 				})
 			}
 		}
-		for _, sort := range []string{"balance", "id", "created_at DESC", "username; DROP TABLE users", "CREATED_AT"} {
+		for _, sort := range []string{"id", "created_at DESC", "username; DROP TABLE users", "CREATED_AT"} {
 			_, err := d.Users().List(ctx, repository.UserFilters{PageRequest: repository.PageRequest{Sort: sort}})
 			wantErr(t, fmt.Sprintf("List sorted by %q", sort), err, errs.ErrInvalidInput)
 		}

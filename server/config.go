@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"net"
-	"strings"
 	"time"
 
 	"socialpredict/internal/confkit"
@@ -28,7 +27,7 @@ type Config struct {
 
 // RateLimit is the `server.rate_limit` section.
 type RateLimit struct {
-	Requests int           `yaml:"requests" doc:"Requests allowed per API key (anonymous requests: per client IP) in each window; 0 disables rate limiting (0 to 1000000)."`
+	Requests int           `yaml:"requests" doc:"Requests allowed per user, all their API keys together (anonymous requests: per client IP), in each window; 0 disables rate limiting (0 to 1000000)."`
 	Window   time.Duration `yaml:"window" doc:"Length of the rate-limit window (1s to 1h)."`
 	Admins   bool          `yaml:"admins" doc:"Rate-limit admins too (by default they are not)."`
 }
@@ -53,7 +52,8 @@ func (c Config) Validate() error {
 	if c.OpsListen != "" {
 		if err := checkAddr(c.OpsListen); err != "" {
 			es.Add("server.ops_listen", err)
-		} else if c.OpsListen == c.Listen && !strings.HasSuffix(c.Listen, ":0") {
+		} else if c.OpsListen == c.Listen && !anyPort(c.Listen) {
+			// Port 0 picks a free port for each: they differ.
 			es.Add("server.ops_listen", "must differ from server.listen: ops endpoints are never on the public listener")
 		}
 	}
@@ -75,6 +75,12 @@ func (c Config) Validate() error {
 	es.CheckInt("server.rate_limit.requests", int64(c.RateLimit.Requests), 0, 1_000_000)
 	es.CheckDuration("server.rate_limit.window", c.RateLimit.Window, time.Second, time.Hour)
 	return es.Err()
+}
+
+// anyPort reports whether addr asks for any free port (port 0).
+func anyPort(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	return err == nil && port == "0"
 }
 
 // checkAddr returns the problem with a host:port listen address, or "".

@@ -59,7 +59,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if !clientRequestID.MatchString(id) {
 			id = newRequestID()
 		}
-		ri := &requestInfo{id: id, path: r.URL.Path, log: s.log.With("request_id", id)}
+		ri := &requestInfo{id: id, path: r.URL.Path, log: s.log.With("request_id", id), maxBody: s.cfg.MaxBodyBytes}
 		ctx := withRequestInfo(r.Context(), ri)
 		ctx = database.WithOperationID(ctx, id)
 		ctx, scope := database.WithQueryScope(ctx)
@@ -129,8 +129,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-// rateLimit limits requests per API key (per client IP when anonymous);
-// admins are exempt unless rate_limit.admins is set.
+// rateLimit limits requests per user, all their API keys together (a user
+// can create keys, so a limit per key would not limit them), and per client
+// IP when anonymous; admins are exempt unless rate_limit.admins is set.
 func (s *Server) rateLimit(next http.Handler) http.Handler {
 	if s.cfg.RateLimit.Requests == 0 {
 		return next

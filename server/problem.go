@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/validation"
 
 	"socialpredict/errs"
 )
@@ -111,14 +112,49 @@ func problemOf(ctx context.Context, err error) *Problem {
 	p = newProblem(ctx, status, slug, err.Error())
 	var ie *errs.InputError
 	if errors.As(err, &ie) {
-		p.Errors = []FieldError{{Location: ie.Field, Message: ie.Problem}}
+		p.Errors = []FieldError{{Location: inputLocation(ie.Field), Message: ie.Problem}}
 	}
 	return p
 }
 
+// inputLocation is where the API takes the input an *errs.InputError names.
+// The services and repositories name the JSON field or the parameter
+// ("closes_at", "idempotency_key", "cursor"); the server's own errors give
+// a location already ("query.limit").
+func inputLocation(field string) string {
+	switch field {
+	case "idempotency_key":
+		return "header.Idempotency-Key"
+	case "cursor", "sort", "order", "limit":
+		return "query." + field
+	}
+	if strings.Contains(field, ".") {
+		return field
+	}
+	return "body." + field
+}
+
+// requiredPrefix and requiredSuffix surround the property name in huma's
+// message for a missing required property, which huma reports at the
+// enclosing object ("body").
+var requiredPrefix, requiredSuffix, _ = strings.Cut(validation.MsgExpectedRequiredProperty, "%s")
+
+// fieldLocation is the location of a huma validation error: a missing
+// required property is located at the property (body.amount), not at the
+// object that lacks it.
+func fieldLocation(d *huma.ErrorDetail) string {
+	if name, ok := strings.CutPrefix(d.Message, requiredPrefix); ok {
+		if name, ok = strings.CutSuffix(name, requiredSuffix); ok && name != "" {
+			return d.Location + "." + name
+		}
+	}
+	return d.Location
+}
+
 // humaProblem replaces huma's own errors (malformed JSON, validation, body
-// too large, unknown content type), so that they are problems of the same
-// table: validation becomes 400 invalid-input naming each field.
+// too large, unknown content type, body read timeout), so that they are
+// problems of the same table: validation becomes 400 invalid-input naming
+// each field.
 func humaProblem(hctx huma.Context, status int, msg string, errList ...error) huma.StatusError {
 	ctx := context.Background()
 	if hctx != nil {
@@ -131,14 +167,20 @@ func humaProblem(hctx huma.Context, status int, msg string, errList ...error) hu
 		}
 		return problemOf(ctx, cause)
 	}
-	slug := "invalid-input"
+	// The status and type come from the errs table, as every problem's do.
+	kind := errs.ErrInvalidInput // 400, and huma's 422 for validation
 	switch status {
-	case http.StatusUnprocessableEntity:
-		status = http.StatusBadRequest
 	case http.StatusRequestEntityTooLarge:
-		slug = "too-large"
-	case http.StatusUnsupportedMediaType, http.StatusNotAcceptable, http.StatusRequestTimeout:
-		slug = strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "-")
+		kind = errs.ErrTooLarge
+	case http.StatusUnsupportedMediaType:
+		kind = errs.ErrUnsupportedMediaType
+	case http.StatusRequestTimeout:
+		kind = errs.ErrRequestTimeout
+	}
+	status, slug := errs.Classify(kind)
+	if ri := requestInfoFrom(ctx); ri != nil && kind == errs.ErrTooLarge {
+		// huma's message names its limit, one byte over server.max_body_bytes.
+		msg = "request body is larger than " + strconv.FormatInt(ri.maxBody, 10) + " bytes"
 	}
 	p := newProblem(ctx, status, slug, msg)
 	for _, e := range errList {
@@ -147,7 +189,7 @@ func humaProblem(hctx huma.Context, status int, msg string, errList ...error) hu
 		}
 		var d *huma.ErrorDetail
 		if errors.As(e, &d) {
-			p.Errors = append(p.Errors, FieldError{Location: d.Location, Message: d.Message})
+			p.Errors = append(p.Errors, FieldError{Location: fieldLocation(d), Message: d.Message})
 		} else {
 			p.Errors = append(p.Errors, FieldError{Message: e.Error()})
 		}

@@ -19,8 +19,8 @@ type requestInfo struct {
 	log      *slog.Logger
 	// caller is the authenticated user, nil for an anonymous request.
 	caller *models.User
-	// keyID is the id of the API key the caller used.
-	keyID int64
+	// maxBody is server.max_body_bytes, for the detail of a 413.
+	maxBody int64
 }
 
 type requestInfoKey struct{}

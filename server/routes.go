@@ -37,8 +37,11 @@ const (
 // operation describes one operation for huma; statuses are its error
 // statuses beyond those every operation may return.
 func (s *Server) operation(id, method, path, summary string, who access, statuses ...int) huma.Operation {
+	// huma refuses a body that reaches its limit (it reads up to the limit
+	// and takes reaching it as too large): its limit is one byte more than
+	// the largest body accepted.
 	op := huma.Operation{OperationID: id, Method: method, Path: path, Summary: summary,
-		MaxBodyBytes: s.cfg.MaxBodyBytes, Errors: append([]int{http.StatusBadRequest, http.StatusTooManyRequests,
+		MaxBodyBytes: s.cfg.MaxBodyBytes + 1, Errors: append([]int{http.StatusBadRequest, http.StatusTooManyRequests,
 			http.StatusServiceUnavailable}, statuses...)}
 	if who != public {
 		op.Security = []map[string][]string{{"bearer": {}}}
@@ -75,7 +78,9 @@ func adminCaller(ctx context.Context) (*models.User, error) {
 	return u, nil
 }
 
-// PageParams are the paging query parameters of every list.
+// PageParams are the paging query parameters of every list. It is exported
+// (as are MarketPath and UsernamePath) because huma reads the parameters of
+// embedded structs only when their type is exported.
 type PageParams struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" doc:"Page size (default 50; at most server.max_page_size)."`
 	Cursor string `query:"cursor" maxLength:"2048" doc:"next_cursor of the previous page."`

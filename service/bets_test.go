@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -200,24 +201,49 @@ func TestNoBetProbability(t *testing.T) {
 	})
 }
 
+// TestIdempotencyKey: a repeated key returns the first bet and charges
+// nothing; the key with another market, outcome or amount is
+// ErrIdempotencyKeyReused and writes nothing; on both paths (the one
+// statement and the interactive transaction).
 func TestIdempotencyKey(t *testing.T) {
 	run(t, func(t *testing.T, e *env) {
-		_, bettor, m := e.fixture(t)
-		first, err := e.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeYes, 10, "req-1")
+		creator, bettor, m := e.fixture(t)
+		m2, err := e.Markets.Create(ctx, creator.ID, service.NewMarket{QuestionTitle: "Another", ClosesAt: now.Add(48 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		before := e.state(t)
-		again, err := e.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeNo, 99, "req-1")
-		if err != nil || again.ID != first.ID || again.Outcome != models.OutcomeYes {
-			t.Fatalf("repeat = %+v, %v; want the first bet", again, err)
+		for _, interactive := range []bool{false, true} {
+			svc := e.Services
+			if interactive {
+				svc = service.New(e.dal, service.DefaultEconomics(), service.WithInteractiveBets())
+			}
+			key := fmt.Sprintf("req-%v", interactive)
+			first, err := svc.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeYes, 10, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := e.state(t)
+			again, err := svc.Bets.PlaceBet(ctx, bettor.ID, m.ID, models.OutcomeYes, 10, key)
+			if err != nil || again.ID != first.ID {
+				t.Fatalf("interactive=%v: repeat = %+v, %v; want the first bet", interactive, again, err)
+			}
+			for _, c := range []struct {
+				market  int64
+				outcome models.Outcome
+				amount  int64
+			}{{m.ID, models.OutcomeNo, 10}, {m.ID, models.OutcomeYes, 99}, {m2.ID, models.OutcomeYes, 10}} {
+				b, err := svc.Bets.PlaceBet(ctx, bettor.ID, c.market, c.outcome, c.amount, key)
+				if !errors.Is(err, errs.ErrIdempotencyKeyReused) {
+					t.Errorf("interactive=%v: key reused for %+v: %+v, %v; want ErrIdempotencyKeyReused", interactive, c, b, err)
+				}
+			}
+			if diff := cmp.Diff(e.state(t), before); diff != "" {
+				t.Errorf("interactive=%v: a repeated key charged something (-after +before):\n%s", interactive, diff)
+			}
 		}
-		if diff := cmp.Diff(e.state(t), before); diff != "" {
-			t.Errorf("a repeated key charged something (-after +before):\n%s", diff)
-		}
-		// Another user may use the same key.
+		// Another user may use the same key, for another bet.
 		other := e.user(t, "other")
-		if b, err := e.Bets.PlaceBet(ctx, other.ID, m.ID, models.OutcomeYes, 10, "req-1"); err != nil || b.ID == first.ID {
+		if b, err := e.Bets.PlaceBet(ctx, other.ID, m.ID, models.OutcomeNo, 5, "req-false"); err != nil || b.UserID != other.ID {
 			t.Errorf("same key, other user: %+v, %v", b, err)
 		}
 	})

@@ -25,14 +25,19 @@ func (s *BetService) place(ctx context.Context, r betRequest) (*models.Bet, erro
 		return s.afterConflict(ctx, r, err)
 	}
 	switch {
-	case res.Bet != nil:
-		return res.Bet, nil
 	case res.DuplicateID != 0:
-		b, err := s.dal.Bets().GetByID(ctx, res.DuplicateID)
-		if err != nil {
-			return nil, err
+		// A repeated key: the interactive path returns the first bet in
+		// Bet, the one statement only its id. Either way it is replayed
+		// only for the same request.
+		b := res.Bet
+		if b == nil {
+			if b, err = s.dal.Bets().GetByID(ctx, res.DuplicateID); err != nil {
+				return nil, err
+			}
 		}
 		return replay(b, r)
+	case res.Bet != nil:
+		return res.Bet, nil
 	case !res.Found:
 		return nil, s.missing(ctx, r)
 	case res.Status != models.MarketOpen || !res.PlacedAt.Before(res.ClosesAt):

@@ -134,9 +134,10 @@ func TestRejectedBetLeavesCallerTransactionUsable(t *testing.T) {
 }
 
 // TestConcurrentIdempotentBetsReturnOriginal: concurrent callers with one
-// user and one idempotency key all get the original bet, on both paths, also
-// when they name different markets (so that they do not queue on one market
-// lock).
+// user and one idempotency key place one bet, on both paths, also when they
+// name different markets (so that they do not queue on one market lock):
+// those asking for that bet get it, those naming the other market get
+// ErrIdempotencyKeyReused.
 func TestConcurrentIdempotentBetsReturnOriginal(t *testing.T) {
 	run(t, func(t *testing.T, e *env) {
 		creator, bettor, m1 := e.fixture(t)
@@ -151,7 +152,10 @@ func TestConcurrentIdempotentBetsReturnOriginal(t *testing.T) {
 					wg   sync.WaitGroup
 					mu   sync.Mutex
 					ids  = map[int64]int{}
-					gate = make(chan struct{})
+					bets = map[int64]*models.Bet{}
+					// reused counts the ErrIdempotencyKeyReused by market named.
+					reused = map[int64]int{}
+					gate   = make(chan struct{})
 				)
 				for i := range 10 {
 					wg.Add(1)
@@ -163,19 +167,32 @@ func TestConcurrentIdempotentBetsReturnOriginal(t *testing.T) {
 							market = m2.ID
 						}
 						b, err := svc.Bets.PlaceBet(ctx, bettor.ID, market, models.OutcomeYes, 3, key)
-						if err != nil {
-							t.Errorf("%s: PlaceBet with a repeated key: %v", path, err)
-							return
-						}
 						mu.Lock()
-						ids[b.ID]++
-						mu.Unlock()
+						defer mu.Unlock()
+						switch {
+						case errors.Is(err, errs.ErrIdempotencyKeyReused):
+							reused[market]++
+						case err != nil:
+							t.Errorf("%s: PlaceBet with a repeated key: %v", path, err)
+						default:
+							ids[b.ID]++
+							bets[b.ID] = b
+						}
 					}()
 				}
 				close(gate)
 				wg.Wait()
-				if len(ids) > 1 {
-					t.Errorf("%s trial %d: callers got different bets %v, want one", path, trial, ids)
+				if len(ids) != 1 {
+					t.Errorf("%s trial %d: callers got bets %v, want one", path, trial, ids)
+					continue
+				}
+				// Half the callers name each market.
+				for _, b := range bets {
+					if ids[b.ID] != 5 || reused[b.MarketID] != 0 || reused[m1.ID]+reused[m2.ID] != 5 {
+						t.Errorf("%s trial %d: bet %d (market %d) returned %d times, ErrIdempotencyKeyReused by market %v; "+
+							"want the bet for the 5 callers naming its market, the error for the 5 others",
+							path, trial, b.ID, b.MarketID, ids[b.ID], reused)
+					}
 				}
 			}
 		}
