@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -73,7 +75,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		s.metrics.inFlight.Inc()
 		defer s.metrics.inFlight.Dec()
 		r = r.WithContext(ctx)
-		next.ServeHTTP(sw, r)
+		serveRecovering(next, sw, r)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
@@ -182,4 +184,26 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes+1)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// serveRecovering serves r and turns a handler's panic into a logged
+// internal error: a 500 problem with the request id when nothing was
+// written yet. http.ErrAbortHandler is re-panicked, as net/http expects.
+func serveRecovering(next http.Handler, sw *statusWriter, r *http.Request) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		loggerFrom(r.Context()).Error("panic serving request", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		if sw.status == 0 {
+			p := newProblem(r.Context(), http.StatusInternalServerError, errs.InternalType, "")
+			p.Detail = "internal error (request id " + p.RequestID + ")"
+			writeProblem(sw, p)
+		}
+	}()
+	next.ServeHTTP(sw, r)
 }
