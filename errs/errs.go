@@ -43,6 +43,9 @@ var (
 	// ErrTooLarge: the request body is larger than the server accepts.
 	// 413 Content Too Large.
 	ErrTooLarge = errors.New("request body too large")
+	// ErrMethodNotAllowed: the route exists, but not with this method.
+	// 405 Method Not Allowed.
+	ErrMethodNotAllowed = errors.New("method not allowed")
 	// ErrUnsupportedMediaType: the request body is in a format the server
 	// does not read (it reads JSON). 415 Unsupported Media Type.
 	ErrUnsupportedMediaType = errors.New("unsupported media type")

@@ -21,6 +21,7 @@ var kinds = []struct {
 	{ErrMarketClosed, http.StatusConflict, "market-closed"},
 	{ErrAlreadyResolved, http.StatusConflict, "already-resolved"},
 	{ErrTooLarge, http.StatusRequestEntityTooLarge, "too-large"},
+	{ErrMethodNotAllowed, http.StatusMethodNotAllowed, "method-not-allowed"},
 	{ErrUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type"},
 	{ErrRequestTimeout, http.StatusRequestTimeout, "request-timeout"},
 	{ErrInvalidReference, http.StatusUnprocessableEntity, "invalid-reference"},

@@ -12,14 +12,23 @@ import (
 	"socialpredict/server"
 )
 
-// TestUnknownRoutes: a path or method the API does not have is a 404
-// problem naming it.
+// TestUnknownRoutes: a path the API does not have is a 404 problem naming
+// it; a path it has with another method is a 405 problem with Allow.
 func TestUnknownRoutes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, dbtest.SQLite)
 	a := e.serve()
+	for _, c := range []struct{ method, path, allow string }{
+		{"PUT", "/v1/markets", "GET, POST"}, {"DELETE", "/v1/users/admin", "GET"}, {"GET", "/v1/markets/1/resolve", "POST"},
+	} {
+		r := a.do(c.method, c.path, "", nil)
+		wantProblem(t, r, http.StatusMethodNotAllowed, "method-not-allowed", c.method+" "+c.path)
+		if got := r.Header.Get("Allow"); got != c.allow {
+			t.Errorf("%s %s: Allow %q, want %q", c.method, c.path, got, c.allow)
+		}
+	}
 	for _, c := range []struct{ method, path string }{
-		{"GET", "/nope"}, {"GET", "/v1"}, {"GET", "/v1/nope"}, {"PUT", "/v1/markets"}, {"DELETE", "/v1/users/admin"},
+		{"GET", "/nope"}, {"GET", "/v1"}, {"GET", "/v1/nope"},
 		{"POST", "/v1/markets/1/nope"}, {"GET", "/v1/markets/1/bets/2"},
 	} {
 		r := a.do(c.method, c.path, "", nil)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -79,10 +80,7 @@ func New(cfg Config, o Options) (*Server, error) {
 	s.auth = newAuthCache(cfg.AuthCacheTTL, authCacheEntries)
 	s.api = newAPI(s.mux)
 	s.register()
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, newProblem(r.Context(), http.StatusNotFound, "not-found",
-			fmt.Sprintf("no route %s %s (see /openapi.json)", r.Method, r.URL.Path)))
-	})
+	s.mux.HandleFunc("/", s.unrouted)
 	s.handler = s.observe(s.limitBody(s.authenticate(s.rateLimit(s.mux))))
 	return s, nil
 }
@@ -194,4 +192,25 @@ func init() {
 	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
 		return humaProblem(nil, status, msg, errs...)
 	}
+}
+
+// unrouted answers a request no route took: 405 with Allow when the path
+// exists with other methods, else 404.
+func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		writeProblem(w, newProblem(r.Context(), http.StatusNotFound, "not-found",
+			fmt.Sprintf("no route %s %s (see /openapi.json)", r.Method, r.URL.Path)))
+		return
+	}
+	p := newProblem(r.Context(), http.StatusMethodNotAllowed, "method-not-allowed",
+		fmt.Sprintf("%s %s: allowed methods are %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeProblem(w, p)
 }
