@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,8 +21,17 @@ import (
 type served struct {
 	cmd      *exec.Cmd
 	api, ops string // base URLs
-	out      strings.Builder
 	done     chan error
+
+	mu  sync.Mutex
+	out strings.Builder // its standard output so far
+}
+
+// output returns the standard output so far.
+func (s *served) output() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.String()
 }
 
 var addrLine = regexp.MustCompile(`(serving the API|ops endpoints) on (http://[0-9.:]+)`)
@@ -49,7 +59,9 @@ func startServe(t *testing.T, dir string, env []string, args ...string) *served 
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			line := sc.Text()
+			s.mu.Lock()
 			s.out.WriteString(line + "\n")
+			s.mu.Unlock()
 			if m := addrLine.FindStringSubmatch(line); m != nil {
 				if m[1] == "serving the API" {
 					s.api = m[2]
@@ -65,7 +77,7 @@ func startServe(t *testing.T, dir string, env []string, args ...string) *served 
 	select {
 	case <-found:
 	case err := <-s.done:
-		t.Fatalf("serve exited before listening: %v\nstdout:\n%s\nstderr:\n%s", err, s.out.String(), stderr.String())
+		t.Fatalf("serve exited before listening: %v\nstdout:\n%s\nstderr:\n%s", err, s.output(), stderr.String())
 	case <-time.After(60 * time.Second):
 		_ = s.cmd.Process.Kill()
 		t.Fatalf("serve did not listen within 60s\nstderr:\n%s", stderr.String())
@@ -119,8 +131,8 @@ func TestServeWithNoConfiguration(t *testing.T) {
 	dir := t.TempDir()
 	s := startServe(t, dir, nil)
 	keyFile := filepath.Join(dir, "socialpredict-admin.key")
-	if !strings.Contains(s.out.String(), keyFile) {
-		t.Errorf("the output does not say where the admin key is (%s):\n%s", keyFile, s.out.String())
+	if !strings.Contains(s.output(), keyFile) {
+		t.Errorf("the output does not say where the admin key is (%s):\n%s", keyFile, s.output())
 	}
 	fi, err := os.Stat(keyFile)
 	if err != nil {
@@ -149,13 +161,13 @@ func TestServeWithNoConfiguration(t *testing.T) {
 	if err := s.stop(t); err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
-	if !strings.Contains(s.out.String(), "socialpredict: stopped") {
-		t.Errorf("no clean stop in the output:\n%s", s.out.String())
+	if !strings.Contains(s.output(), "socialpredict: stopped") {
+		t.Errorf("no clean stop in the output:\n%s", s.output())
 	}
 
 	again := startServe(t, dir, nil)
-	if !strings.Contains(again.out.String(), `admin user "admin" exists`) {
-		t.Errorf("second start:\n%s", again.out.String())
+	if !strings.Contains(again.output(), `admin user "admin" exists`) {
+		t.Errorf("second start:\n%s", again.output())
 	}
 	b2, _ := os.ReadFile(keyFile)
 	if string(b2) != string(b) {
@@ -192,7 +204,7 @@ func TestServeOnPostgresNeedsCurrentSchema(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "socialpredict-admin.key")); !os.IsNotExist(err) {
 			t.Errorf("an admin key file was written although the key came from the environment: %v", err)
 		}
-		if strings.Contains(s.out.String(), adminKey) {
+		if strings.Contains(s.output(), adminKey) {
 			t.Error("the output shows the admin key")
 		}
 		if err := s.stop(t); err != nil {
