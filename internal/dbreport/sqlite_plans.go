@@ -45,7 +45,7 @@ var (
 )
 
 // sqlitePlans plans the project's queries and lists the indexes none of
-// them uses (information: SQLite keeps no usage counts).
+// them uses, unique ones aside (information: SQLite keeps no usage counts).
 func (b *builder) sqlitePlans() {
 	r, x := b.r, &b.r.Indexes
 	db := b.src.DB.GormDB()
@@ -84,7 +84,10 @@ func (b *builder) sqlitePlans() {
 		return
 	}
 	for _, o := range r.SQLite.File.Objects {
-		if o.Type == "index" && o.SQL != "" && !used[o.Name] {
+		// Unique indexes enforce uniqueness whoever reads them; automatic
+		// ones (no SQL) back a constraint.
+		unique := strings.HasPrefix(strings.ToUpper(o.SQL), "CREATE UNIQUE")
+		if o.Type == "index" && o.SQL != "" && !unique && !used[o.Name] {
 			x.Unused = append(x.Unused, o.Name)
 		}
 	}
