@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"socialpredict/database"
+	"socialpredict/server/opspage"
 	"socialpredict/service"
 )
 
@@ -31,8 +32,9 @@ type Options struct {
 	// Health is the database health checker whose cached report /readyz
 	// serves (nil: ready whenever not shutting down).
 	Health *database.DatabaseHealthChecker
-	// DebugDB builds the /debug/db report (nil: 404).
-	DebugDB func(ctx context.Context) (any, error)
+	// DebugDB is what the operator's page at /debug/db shows and acts on
+	// (nil: 404); dbreport.Reporter is one.
+	DebugDB opspage.Source
 }
 
 // APIVersion is the version of the API in the OpenAPI document: it changes
