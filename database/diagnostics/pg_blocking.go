@@ -37,7 +37,7 @@ func BlockingSessions(ctx context.Context, db *gorm.DB) ([]BlockingSession, erro
 		return nil, err
 	}
 	var rows []struct {
-		Pid                  int // GORM would read PID from a column p_i_d
+		Pid                  int // GORM would read PID from a column p_id
 		Blocking, State      string
 		User, Application    string
 		TransactionS, StateS float64

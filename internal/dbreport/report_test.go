@@ -61,6 +61,9 @@ func TestReportKeepsTheDebugSections(t *testing.T) {
 			t.Fatal(err)
 		}
 		debugReportChecks(t, tdb.Engine, r)
+		// The process's slow statements and N+1 patterns are findings too.
+		expect(t, v, "queries", "slow_queries", dbreport.StatusInfo, "slow statements kept in memory", "debug_probe")
+		expect(t, v, "queries", "n_plus_one", dbreport.StatusInfo, "1 N+1 patterns kept in memory; the latest: 3×", "debug_probe")
 	})
 }
 

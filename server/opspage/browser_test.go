@@ -31,9 +31,25 @@ const (
 // chromium-headless-shell).
 func chromePath(t *testing.T) string {
 	t.Helper()
+	msg := "no Chromium found (apt-get install chromium-headless-shell, or set " + EnvChrome + ")"
 	if p := os.Getenv(EnvChrome); p != "" {
+		if _, err := exec.LookPath(p); err == nil {
+			return p
+		}
+		msg = EnvChrome + "=" + p + " is not an executable"
+	} else if p := findChrome(); p != "" {
 		return p
 	}
+	if os.Getenv(dbtest.EnvRequirePostgres) == "1" {
+		t.Fatalf("%s; %s=1 (CI) requires the browser test", msg, dbtest.EnvRequirePostgres)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// findChrome looks for Debian's chromium-headless-shell and the usual
+// names on PATH, then in Debian's library directory.
+func findChrome() string {
 	for _, name := range []string{"chromium-headless-shell", "chrome-headless-shell", "headless-shell", "chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
@@ -44,11 +60,6 @@ func chromePath(t *testing.T) string {
 			return p
 		}
 	}
-	msg := "no Chromium found (apt-get install chromium-headless-shell, or set " + EnvChrome + ")"
-	if os.Getenv(dbtest.EnvRequirePostgres) == "1" {
-		t.Fatalf("%s; %s=1 (CI) requires the browser test", msg, dbtest.EnvRequirePostgres)
-	}
-	t.Skip(msg)
 	return ""
 }
 
