@@ -417,3 +417,31 @@ func TestSSLModeFromURLHosts(t *testing.T) {
 		}
 	}
 }
+
+// TestShowMasksOpsToken: server.ops_token is a secret like the password:
+// masked by config show, never quoted by a validation error.
+func TestShowMasksOpsToken(t *testing.T) {
+	for _, c := range []struct {
+		yaml string
+		env  []string
+	}{
+		{"server:\n  ops_token: hunter2-ops-token-0123\n", nil},
+		{"", []string{"SOCIALPREDICT_SERVER_OPS_TOKEN", "hunter2-ops-token-env0"}},
+	} {
+		l, err := config.Load(writeFile(t, c.yaml), envMap(c.env...))
+		if err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		var out strings.Builder
+		if err := l.Show(&out); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out.String(), "hunter2") || !strings.Contains(out.String(), "server.ops_token") {
+			t.Errorf("config show of server.ops_token:\n%s", out.String())
+		}
+	}
+	_, err := config.Load(writeFile(t, "server:\n  ops_token: hunter2\n"), envMap())
+	if err == nil || !strings.Contains(err.Error(), "server.ops_token") || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("a short ops token: %v, want an error naming the key, not the token", err)
+	}
+}

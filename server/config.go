@@ -21,6 +21,7 @@ type Config struct {
 	AdminKeyFile    string        `yaml:"admin_key_file" doc:"Where the first start writes the bootstrap admin's API key (mode 0600), unless SOCIALPREDICT_ADMIN_KEY gives the key."`
 	Debug           bool          `yaml:"debug" doc:"Add the number of SQL statements a request ran as the X-Statement-Count response header."`
 	AuthCacheTTL    time.Duration `yaml:"auth_cache_ttl" doc:"How long this process remembers which user an API key belongs to, saving a query per request (0 disables, at most 1m). A key revoked through this process stops working at once; revoked through another process, it keeps working here until its entry expires."`
+	OpsToken        string        `yaml:"ops_token" secret:"true" doc:"A token that opens the ops listener's /debug/db page read-only (Authorization: Bearer, or the page's sign-in form), for operators without the admin key; actions still need the admin key. Empty: only the admin key opens it. At least 16 characters; never printed."`
 	RateLimit       RateLimit     `yaml:"rate_limit"`
 	MaxPageSize     int           `yaml:"max_page_size" doc:"Largest page a list returns (1 to 500); a larger limit parameter is refused with 400."`
 }
@@ -66,6 +67,9 @@ func (c Config) Validate() error {
 	if c.WriteTimeout <= c.RequestTimeout {
 		es.Add("server.write_timeout", fmt.Sprintf("must be longer than server.request_timeout (%s), got %s",
 			confkit.FormatDuration(c.RequestTimeout), confkit.FormatDuration(c.WriteTimeout)))
+	}
+	if c.OpsToken != "" && len(c.OpsToken) < 16 {
+		es.Add("server.ops_token", fmt.Sprintf("must be at least 16 characters (it guards the database page), got %d", len(c.OpsToken)))
 	}
 	if c.AdminKeyFile == "" {
 		es.Add("server.admin_key_file", "must not be empty")

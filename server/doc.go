@@ -13,6 +13,10 @@
 // request id, counted in Prometheus metrics by route and status, and each is
 // a query-monitoring scope (N+1 detection).
 //
+// The ops listener's /debug/db is the operator's database page (package
+// opspage), over the report of internal/dbreport; it needs the admin's API
+// key or server.ops_token.
+//
 // The server calls only package service (and reads its page and filter types
 // from package repository); it never touches SQL.
 package server

@@ -1,13 +1,18 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"socialpredict/database"
+	"socialpredict/errs"
+	"socialpredict/models"
+	"socialpredict/server/opspage"
 )
 
 // OpsHandler serves the ops endpoints, for the ops listener only:
@@ -17,8 +22,10 @@ import (
 //   - /readyz: the health checker's cached state: 200 when healthy or
 //     degraded, 503 when unhealthy, before the first check, or while
 //     shutting down;
-//   - /debug/db: the data layer's report (pool, recent slow queries, health,
-//     locks, migrations) as JSON.
+//   - /debug/db: the operator's database page (package opspage): HTML, or
+//     the report as JSON (?format=json or Accept: application/json), and its
+//     actions; it needs the admin key or server.ops_token, and is 404 when
+//     Options.DebugDB is nil.
 func (s *Server) OpsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{}))
@@ -26,8 +33,31 @@ func (s *Server) OpsHandler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
-	mux.HandleFunc("GET /debug/db", s.debugDB)
+	if s.opts.DebugDB != nil {
+		// New fails only without a Source or an authenticator: both are set.
+		page, err := opspage.New(opspage.Options{Source: s.opts.DebugDB, Authenticate: s.opsAdmin,
+			OpsToken: s.cfg.OpsToken, Logger: s.log})
+		if err != nil {
+			s.log.Error("the /debug/db page is disabled", "error", err)
+			return mux
+		}
+		mux.Handle(opspage.Path, page)
+		mux.Handle(opspage.Path+"/", page)
+	}
 	return mux
+}
+
+// opsAdmin authenticates an API key for the ops page: it must be an
+// admin's (errs.ErrForbidden otherwise).
+func (s *Server) opsAdmin(ctx context.Context, key string) (opspage.Principal, error) {
+	u, err := s.svc.Users.Authenticate(ctx, key)
+	if err != nil {
+		return opspage.Principal{}, err
+	}
+	if u.UserType != models.UserTypeAdmin {
+		return opspage.Principal{}, errors.Join(errs.ErrForbidden, errors.New("the ops page needs an admin's API key"))
+	}
+	return opspage.Principal{Name: u.Username, Admin: true}, nil
 }
 
 // readiness is the body of /readyz.
@@ -60,20 +90,6 @@ func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 		r.Reason, status = "database unhealthy", http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, r)
-}
-
-func (s *Server) debugDB(w http.ResponseWriter, r *http.Request) {
-	if s.opts.DebugDB == nil {
-		http.NotFound(w, r)
-		return
-	}
-	rep, err := s.opts.DebugDB(r.Context())
-	if err != nil {
-		s.log.Error("debug/db report failed", "error", err)
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "report failed; see the server log"})
-		return
-	}
-	writeJSON(w, http.StatusOK, rep)
 }
 
 // writeJSON writes v as indented JSON with status.

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"socialpredict/database"
+	"socialpredict/server/opspage"
 	"socialpredict/service"
 )
 
@@ -32,8 +33,9 @@ type Options struct {
 	// Health is the database health checker whose cached report /readyz
 	// serves (nil: ready whenever not shutting down).
 	Health *database.DatabaseHealthChecker
-	// DebugDB builds the /debug/db report (nil: 404).
-	DebugDB func(ctx context.Context) (any, error)
+	// DebugDB is what the operator's page at /debug/db shows and acts on
+	// (nil: 404); dbreport.Reporter is one.
+	DebugDB opspage.Source
 }
 
 // authCacheEntries bounds the API-key cache.

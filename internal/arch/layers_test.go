@@ -30,8 +30,10 @@ var mayImport = map[string][]string{
 	"repository": {"database", "models", "errs"},
 	"dal":        {"repository", "database", "models", "errs", "migration/migrations"},
 	"service":    {"dal", "repository", "database", "models", "errs", "internal/confkit"},
-	"server":     {"service", "repository", "database", "models", "errs", "internal/confkit"},
+	"server":     {"service", "repository", "database", "models", "errs", "internal/confkit", "internal/dbreport"},
 	"config":     {"database", "service", "server", "internal/confkit"},
+	// The database report of the ops page and db doctor.
+	"internal/dbreport": {"database", "migration", "errs", "internal/confkit"},
 }
 
 // packages returns every non-test package of the module with its imports,

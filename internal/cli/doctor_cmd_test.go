@@ -12,6 +12,7 @@ import (
 
 	"socialpredict/database/dbtest"
 	"socialpredict/database/diagnostics"
+	"socialpredict/internal/dbreport"
 )
 
 // runDoctorCmd runs the command newCmd builds on a fresh app pointed at tdb,
@@ -155,11 +156,11 @@ func TestDBDoctorFlagsProblems(t *testing.T) {
 	if !errors.Is(err, errDoctorFailed) {
 		t.Errorf("doctor --json err = %v, want errDoctorFailed", err)
 	}
-	var r doctorReport
+	var r dbreport.Report
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("decode %q: %v", out, err)
 	}
-	if r.Failures != 2 || r.Indexes == nil || len(r.Indexes.UnusedIndexes) != 1 || len(r.Indexes.MissingIndexCandidates) != 1 || r.Health == nil {
+	if a := r.Indexes.Analysis; r.Problems != 2 || a == nil || len(a.UnusedIndexes) != 1 || len(a.MissingIndexCandidates) != 1 || r.Health == nil {
 		t.Errorf("doctor --json = %+v", r)
 	}
 }
@@ -173,9 +174,9 @@ func TestDBDoctorHealthy(t *testing.T) {
 		if err != nil {
 			t.Fatalf("doctor: %v\n%s", err, out)
 		}
-		wants := []string{"ok: no problem found", "query:"}
+		wants := []string{"ok: no problem found", "query:", "migrations: 3 migrations pending"}
 		if tdb.Engine == dbtest.SQLite {
-			wants = append(wants, "index usage analysis is not supported on sqlite")
+			wants = append(wants, "ok       integrity_check: integrity_check: ok", "skipped  query_plans:")
 		} else {
 			wants = append(wants, "ok       unused_indexes:", "info     unused_unique_indexes:", "t_code_key")
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -15,6 +16,7 @@ import (
 	"socialpredict/dal"
 	"socialpredict/database"
 	"socialpredict/internal/confkit"
+	"socialpredict/internal/dbreport"
 	"socialpredict/migration"
 	"socialpredict/migration/migrations"
 	"socialpredict/server"
@@ -75,6 +77,7 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 	if err := cfg.Server.Validate(); err != nil {
 		return err
 	}
+	started := time.Now()
 	log := a.logger(cfg)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -95,7 +98,7 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 	health.Start(ctx)
 	defer health.Stop()
 	srv, err := server.New(cfg.Server, server.Options{Services: svc, Logger: log, Registry: reg, Gatherer: reg,
-		Health: health, DebugDB: debugReport(db, mgr)})
+		Health: health, DebugDB: dbreport.Reporter{Source: dbreport.Source{DB: db, Migrations: mgr, StartedAt: started}}})
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package cli
+package dbreport_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"socialpredict/database"
 	"socialpredict/database/dbtest"
+	"socialpredict/internal/dbreport"
 	"socialpredict/migration"
 	"socialpredict/migration/migrations"
 )
@@ -16,10 +17,12 @@ import (
 // migrated is the application's schema.
 var migrated = dbtest.Schema{Name: migrations.Fingerprint(), Migrate: migrations.Up}
 
-// debugSecret is a query argument /debug/db must never show.
+// debugSecret is a query argument the report must never show.
 const debugSecret = "hunter2-debug-secret"
 
-func TestDebugDBReport(t *testing.T) {
+// TestReportKeepsTheDebugSections: the sections /debug/db always had are
+// still there, filled, and no query argument leaks.
+func TestReportKeepsTheDebugSections(t *testing.T) {
 	dbtest.Run(t, migrated, func(t *testing.T, tdb *dbtest.TestDB) {
 		cfg := tdb.Config
 		cfg.Monitoring.SlowQueryThreshold = time.Nanosecond // every statement is slow
@@ -35,10 +38,8 @@ func TestDebugDBReport(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		v, err := debugReport(db, migration.NewMigrationManager(db.GormDB(), migrations.All()))(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := dbreport.Build(context.Background(), dbreport.Source{DB: db,
+			Migrations: migration.NewMigrationManager(db.GormDB(), migrations.All())}, dbreport.Options{})
 		raw, err := json.Marshal(v)
 		if err != nil {
 			t.Fatal(err)
@@ -55,16 +56,19 @@ func TestDebugDBReport(t *testing.T) {
 				t.Errorf("section %s missing:\n%s", key, raw)
 			}
 		}
-		var r dbReport
+		var r dbreport.Report
 		if err := json.Unmarshal(raw, &r); err != nil {
 			t.Fatal(err)
 		}
 		debugReportChecks(t, tdb.Engine, r)
+		// The process's slow statements and N+1 patterns are findings too.
+		expect(t, v, "queries", "slow_queries", dbreport.StatusInfo, "slow statements kept in memory", "debug_probe")
+		expect(t, v, "queries", "n_plus_one", dbreport.StatusInfo, "1 N+1 patterns kept in memory; the latest: 3×", "debug_probe")
 	})
 }
 
 // debugReportChecks checks the content of each section of r.
-func debugReportChecks(t *testing.T, engine dbtest.Engine, r dbReport) {
+func debugReportChecks(t *testing.T, engine dbtest.Engine, r dbreport.Report) {
 	t.Helper()
 	if r.Driver != string(engine) || r.Health == nil || r.Health.State != database.Healthy || r.HealthError != "" {
 		t.Errorf("driver %s, health %+v (%s), want a healthy %s", r.Driver, r.Health, r.HealthError, engine)
@@ -79,7 +83,7 @@ func debugReportChecks(t *testing.T, engine dbtest.Engine, r dbReport) {
 			break
 		}
 	}
-	if probe == nil || !strings.Contains(probe.Caller, "debug_report_test.go:") || probe.OperationID != "req-debug" {
+	if probe == nil || !strings.Contains(probe.Caller, "report_test.go:") || probe.OperationID != "req-debug" {
 		t.Errorf("slow queries %+v, want the probe from this file with operation req-debug", r.SlowQueries)
 	}
 	if len(r.NPlusOne) != 1 || !strings.Contains(r.NPlusOne[0].SQL, "debug_probe") || r.NPlusOne[0].Count != 3 {
