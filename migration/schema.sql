@@ -2,6 +2,105 @@
 -- it (comments and session settings removed; the migration history tables
 -- left out). Generated: do not edit. Regenerate with
 --   go test ./migration/migrations -run TestSchemaSQLIsCurrent -update
+CREATE FUNCTION public.place_bet(p_user_id bigint, p_market_id bigint, p_outcome text, p_amount bigint, p_yes bigint, p_no bigint, p_key text, p_now timestamp with time zone, p_buy_fee bigint, p_first_fee bigint, p_max_debt bigint, p_p0 double precision, p_i0 bigint, p_y0 bigint, p_n0 bigint, OUT duplicate_id bigint, OUT bet_id bigint, OUT probability double precision, OUT cost bigint, OUT locked bigint, OUT status text, OUT closes_at timestamp with time zone, OUT placed_at timestamp with time zone) RETURNS record
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_status text;
+	v_closes_at timestamptz;
+	v_yes_stake bigint;
+	v_no_stake bigint;
+	v_balance bigint;
+	v_at timestamptz;
+	v_has_position boolean;
+	v_cost bigint;
+	v_probability double precision;
+	v_bet_id bigint;
+BEGIN
+	locked := 0;
+	SELECT m.status, m.closes_at, m.yes_stake, m.no_stake INTO v_status, v_closes_at, v_yes_stake, v_no_stake
+	FROM markets m WHERE m.id = p_market_id FOR NO KEY UPDATE;
+	SELECT u.balance INTO v_balance FROM users u WHERE u.id = p_user_id FOR NO KEY UPDATE;
+	-- A new snapshot, taken after both locks.
+	SELECT GREATEST(p_now, COALESCE((SELECT max(b.placed_at) FROM bets b WHERE b.market_id = p_market_id), p_now)),
+		(SELECT b.id FROM bets b WHERE p_key IS NOT NULL AND b.user_id = p_user_id AND b.idempotency_key = p_key),
+		EXISTS (SELECT 1 FROM positions ps WHERE ps.user_id = p_user_id AND ps.market_id = p_market_id)
+	INTO v_at, duplicate_id, v_has_position;
+	placed_at := v_at;
+	IF duplicate_id IS NOT NULL OR v_status IS NULL OR v_balance IS NULL THEN
+		RETURN;
+	END IF;
+	locked := 1;
+	status := v_status;
+	closes_at := v_closes_at;
+	IF v_status <> 'OPEN' OR NOT v_closes_at > v_at THEN
+		RETURN;
+	END IF;
+	v_cost := p_amount + p_buy_fee + CASE WHEN v_has_position THEN 0 ELSE p_first_fee END;
+	IF v_balance - v_cost < -p_max_debt THEN
+		RETURN;
+	END IF;
+	v_probability := (p_p0 * p_i0 + p_y0 + v_yes_stake + p_yes)
+		/ (p_i0 + p_y0 + p_n0 + v_yes_stake + p_yes + v_no_stake + p_no);
+	IF p_key IS NULL THEN
+		INSERT INTO bets (user_id, market_id, outcome, amount, fee, probability_after, placed_at)
+		VALUES (p_user_id, p_market_id, p_outcome, p_amount, v_cost - p_amount, v_probability, v_at)
+		RETURNING id INTO v_bet_id;
+	ELSE
+		INSERT INTO bets (user_id, market_id, outcome, amount, fee, probability_after, placed_at, idempotency_key)
+		VALUES (p_user_id, p_market_id, p_outcome, p_amount, v_cost - p_amount, v_probability, v_at, p_key)
+		ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+		RETURNING id INTO v_bet_id;
+		IF v_bet_id IS NULL THEN
+			-- A concurrent bet with this key committed first: a new snapshot sees it.
+			SELECT b.id INTO duplicate_id FROM bets b WHERE b.user_id = p_user_id AND b.idempotency_key = p_key;
+			IF duplicate_id IS NULL THEN
+				RAISE EXCEPTION 'place_bet: idempotency key of user % taken by an invisible bet', p_user_id
+					USING ERRCODE = 'unique_violation';
+			END IF;
+			locked := 0;
+			status := NULL;
+			closes_at := NULL;
+			RETURN;
+		END IF;
+	END IF;
+	UPDATE users u SET balance = u.balance - v_cost, updated_at = v_at
+	WHERE u.id = p_user_id AND u.balance - v_cost >= -p_max_debt
+	RETURNING u.balance INTO v_balance;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'place_bet: guarded debit of user % failed under its lock', p_user_id;
+	END IF;
+	UPDATE markets m SET yes_stake = m.yes_stake + p_yes, no_stake = m.no_stake + p_no,
+		volume = m.volume + p_amount, bet_count = m.bet_count + 1, probability = v_probability, updated_at = v_at
+	WHERE m.id = p_market_id;
+	IF v_has_position THEN
+		UPDATE positions ps SET yes_stake = ps.yes_stake + p_yes, no_stake = ps.no_stake + p_no,
+			bet_count = ps.bet_count + 1, updated_at = v_at
+		WHERE ps.user_id = p_user_id AND ps.market_id = p_market_id;
+	END IF;
+	IF NOT v_has_position OR NOT FOUND THEN
+		INSERT INTO positions AS ps (user_id, market_id, yes_stake, no_stake, bet_count, first_bet_at, updated_at)
+		VALUES (p_user_id, p_market_id, p_yes, p_no, 1, v_at, v_at)
+		ON CONFLICT (user_id, market_id) DO UPDATE SET
+			yes_stake = ps.yes_stake + excluded.yes_stake,
+			no_stake = ps.no_stake + excluded.no_stake,
+			bet_count = ps.bet_count + 1,
+			updated_at = excluded.updated_at;
+	END IF;
+	IF v_cost > p_amount THEN
+		INSERT INTO ledger_entries (user_id, market_id, bet_id, kind, amount, balance_after, created_at)
+		VALUES (p_user_id, p_market_id, v_bet_id, 'BET', -p_amount, v_balance + v_cost - p_amount, v_at),
+			(p_user_id, p_market_id, v_bet_id, 'BET_FEE', p_amount - v_cost, v_balance, v_at);
+	ELSE
+		INSERT INTO ledger_entries (user_id, market_id, bet_id, kind, amount, balance_after, created_at)
+		VALUES (p_user_id, p_market_id, v_bet_id, 'BET', -p_amount, v_balance + v_cost - p_amount, v_at);
+	END IF;
+	bet_id := v_bet_id;
+	probability := v_probability;
+	cost := v_cost;
+END
+$$;
+
 CREATE TABLE public.api_keys (
     id bigint NOT NULL,
     user_id bigint NOT NULL,
