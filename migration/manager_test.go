@@ -50,7 +50,7 @@ func TestEveryDownReversesItsUp(t *testing.T) {
 				t.Fatalf("UpTo %s: %v", mig.Version, err)
 			}
 			after := snapshot(t, tdb.DB)
-			if cmp.Equal(before, after) {
+			if cmp.Equal(before, after) && !(postgresOnly[mig.Version] && tdb.Engine != dbtest.Postgres) {
 				t.Errorf("%s changed nothing", mig)
 			}
 			if _, err := m.Down(ctx, 1); err != nil {
@@ -212,7 +212,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 		var out bytes.Buffer
 		dry := manager(tdb.DB, migrations.All(), migration.WithDryRun(&out))
 		res, err := dry.Up(ctx)
-		if err != nil || !res.DryRun || len(res.Steps) != 3 {
+		if err != nil || !res.DryRun || len(res.Steps) != len(migrations.All()) {
 			t.Fatalf("dry Up = %+v, %v", res, err)
 		}
 		for _, want := range []string{"-- up 001: initial tables", "CREATE TABLE users", "CREATE UNIQUE INDEX users_username_key"} {
@@ -229,7 +229,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 		}
 		full := snapshot(t, tdb.DB)
 		out.Reset()
-		if _, err := dry.Down(ctx, 3); err != nil {
+		if _, err := dry.Down(ctx, len(migrations.All())); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(out.String(), "DROP TABLE users") || !strings.Contains(out.String(), "-- down 003") {
@@ -258,8 +258,8 @@ func TestBaseline(t *testing.T) {
 		if got := states(t, m); got["001"] != migration.StateApplied || got["002"] != migration.StateApplied || got["003"] != migration.StatePending {
 			t.Errorf("states after baseline = %v", got)
 		}
-		if res, err := m.Up(ctx); err != nil || len(res.Steps) != 1 {
-			t.Fatalf("Up after baseline = %+v, %v; want only 003", res, err)
+		if res, err := m.Up(ctx); err != nil || len(res.Steps) != len(all)-2 || res.Steps[0].Version != "003" {
+			t.Fatalf("Up after baseline = %+v, %v; want 003 onwards", res, err)
 		}
 		if _, err := m.Baseline(ctx, "001"); !errors.Is(err, migration.ErrNotEmpty) {
 			t.Errorf("second Baseline: err = %v, want ErrNotEmpty", err)

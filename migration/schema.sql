@@ -2,6 +2,156 @@
 -- it (comments and session settings removed; the migration history tables
 -- left out). Generated: do not edit. Regenerate with
 --   go test ./migration/migrations -run TestSchemaSQLIsCurrent -update
+CREATE DOMAIN public.bets_amount_positive AS bigint
+	CONSTRAINT bets_amount_positive CHECK ((VALUE > 0));
+
+CREATE DOMAIN public.bets_fee_nonnegative AS bigint
+	CONSTRAINT bets_fee_nonnegative CHECK ((VALUE >= 0));
+
+CREATE DOMAIN public.bets_idempotency_key_length AS text
+	CONSTRAINT bets_idempotency_key_length CHECK (((VALUE IS NULL) OR ((char_length(VALUE) >= 1) AND (char_length(VALUE) <= 100))));
+
+CREATE DOMAIN public.bets_outcome_valid AS text
+	CONSTRAINT bets_outcome_valid CHECK ((VALUE = ANY (ARRAY['YES'::text, 'NO'::text])));
+
+CREATE DOMAIN public.bets_probability_after_range AS double precision
+	CONSTRAINT bets_probability_after_range CHECK (((VALUE >= (0)::double precision) AND (VALUE <= (1)::double precision)));
+
+CREATE DOMAIN public.ledger_entries_amount_nonzero AS bigint
+	CONSTRAINT ledger_entries_amount_nonzero CHECK ((VALUE <> 0));
+
+CREATE DOMAIN public.ledger_entries_kind_valid AS text
+	CONSTRAINT ledger_entries_kind_valid CHECK ((VALUE = ANY (ARRAY['BET'::text, 'BET_FEE'::text, 'MARKET_CREATION'::text, 'PAYOUT'::text, 'REFUND'::text, 'CREATOR_REWARD'::text, 'ADJUSTMENT'::text])));
+
+CREATE DOMAIN public.markets_description_length AS text
+	CONSTRAINT markets_description_length CHECK ((char_length(VALUE) <= 2000));
+
+CREATE DOMAIN public.markets_no_label_length AS text
+	CONSTRAINT markets_no_label_length CHECK (((char_length(VALUE) >= 1) AND (char_length(VALUE) <= 20)));
+
+CREATE DOMAIN public.markets_probability_range AS double precision
+	CONSTRAINT markets_probability_range CHECK (((VALUE >= (0)::double precision) AND (VALUE <= (1)::double precision)));
+
+CREATE DOMAIN public.markets_question_title_length AS text
+	CONSTRAINT markets_question_title_length CHECK (((char_length(VALUE) >= 1) AND (char_length(VALUE) <= 160)));
+
+CREATE DOMAIN public.markets_status_valid AS text
+	CONSTRAINT markets_status_valid CHECK ((VALUE = ANY (ARRAY['OPEN'::text, 'CLOSED'::text, 'RESOLVED'::text])));
+
+CREATE DOMAIN public.markets_yes_label_length AS text
+	CONSTRAINT markets_yes_label_length CHECK (((char_length(VALUE) >= 1) AND (char_length(VALUE) <= 20)));
+
+CREATE DOMAIN public.users_display_name_length AS text
+	CONSTRAINT users_display_name_length CHECK (((char_length(VALUE) >= 1) AND (char_length(VALUE) <= 50)));
+
+CREATE DOMAIN public.users_email_format AS text
+	CONSTRAINT users_email_format CHECK ((((char_length(VALUE) >= 3) AND (char_length(VALUE) <= 254)) AND (VALUE ~~ '%_@_%'::text)));
+
+CREATE DOMAIN public.users_user_type_valid AS text
+	CONSTRAINT users_user_type_valid CHECK ((VALUE = ANY (ARRAY['ADMIN'::text, 'REGULAR'::text])));
+
+CREATE DOMAIN public.users_username_format AS text
+	CONSTRAINT users_username_format CHECK ((VALUE ~ '^[a-z0-9_]{3,30}$'::text));
+
+CREATE FUNCTION public.place_bet(p_user_id bigint, p_market_id bigint, p_outcome text, p_amount bigint, p_yes bigint, p_no bigint, p_key text, p_now timestamp with time zone, p_buy_fee bigint, p_first_fee bigint, p_max_debt bigint, p_p0 double precision, p_i0 bigint, p_y0 bigint, p_n0 bigint, OUT duplicate_id bigint, OUT bet_id bigint, OUT probability double precision, OUT cost bigint, OUT locked bigint, OUT status text, OUT closes_at timestamp with time zone, OUT placed_at timestamp with time zone) RETURNS record
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_status text;
+	v_closes_at timestamptz;
+	v_yes_stake bigint;
+	v_no_stake bigint;
+	v_balance bigint;
+	v_at timestamptz;
+	v_has_position boolean;
+	v_cost bigint;
+	v_probability double precision;
+	v_bet_id bigint;
+BEGIN
+	locked := 0;
+	SELECT m.status, m.closes_at, m.yes_stake, m.no_stake INTO v_status, v_closes_at, v_yes_stake, v_no_stake
+	FROM markets m WHERE m.id = p_market_id FOR NO KEY UPDATE;
+	SELECT u.balance INTO v_balance FROM users u WHERE u.id = p_user_id FOR NO KEY UPDATE;
+	-- A new snapshot, taken after both locks.
+	SELECT GREATEST(p_now, COALESCE((SELECT max(b.placed_at) FROM bets b WHERE b.market_id = p_market_id), p_now)),
+		(SELECT b.id FROM bets b WHERE p_key IS NOT NULL AND b.user_id = p_user_id AND b.idempotency_key = p_key),
+		EXISTS (SELECT 1 FROM positions ps WHERE ps.user_id = p_user_id AND ps.market_id = p_market_id)
+	INTO v_at, duplicate_id, v_has_position;
+	placed_at := v_at;
+	IF duplicate_id IS NOT NULL OR v_status IS NULL OR v_balance IS NULL THEN
+		RETURN;
+	END IF;
+	locked := 1;
+	status := v_status;
+	closes_at := v_closes_at;
+	IF v_status <> 'OPEN' OR NOT v_closes_at > v_at THEN
+		RETURN;
+	END IF;
+	v_cost := p_amount + p_buy_fee + CASE WHEN v_has_position THEN 0 ELSE p_first_fee END;
+	IF v_balance - v_cost < -p_max_debt THEN
+		RETURN;
+	END IF;
+	v_probability := (p_p0 * p_i0 + p_y0 + v_yes_stake + p_yes)
+		/ (p_i0 + p_y0 + p_n0 + v_yes_stake + p_yes + v_no_stake + p_no);
+	IF p_key IS NULL THEN
+		INSERT INTO bets (user_id, market_id, outcome, amount, fee, probability_after, placed_at)
+		VALUES (p_user_id, p_market_id, p_outcome, p_amount, v_cost - p_amount, v_probability, v_at)
+		RETURNING id INTO v_bet_id;
+	ELSE
+		INSERT INTO bets (user_id, market_id, outcome, amount, fee, probability_after, placed_at, idempotency_key)
+		VALUES (p_user_id, p_market_id, p_outcome, p_amount, v_cost - p_amount, v_probability, v_at, p_key)
+		ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+		RETURNING id INTO v_bet_id;
+		IF v_bet_id IS NULL THEN
+			-- A concurrent bet with this key committed first: a new snapshot sees it.
+			SELECT b.id INTO duplicate_id FROM bets b WHERE b.user_id = p_user_id AND b.idempotency_key = p_key;
+			IF duplicate_id IS NULL THEN
+				RAISE EXCEPTION 'place_bet: idempotency key of user % taken by an invisible bet', p_user_id
+					USING ERRCODE = 'unique_violation';
+			END IF;
+			locked := 0;
+			status := NULL;
+			closes_at := NULL;
+			RETURN;
+		END IF;
+	END IF;
+	UPDATE users u SET balance = u.balance - v_cost, updated_at = v_at
+	WHERE u.id = p_user_id AND u.balance - v_cost >= -p_max_debt
+	RETURNING u.balance INTO v_balance;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'place_bet: guarded debit of user % failed under its lock', p_user_id;
+	END IF;
+	UPDATE markets m SET yes_stake = m.yes_stake + p_yes, no_stake = m.no_stake + p_no,
+		volume = m.volume + p_amount, bet_count = m.bet_count + 1, probability = v_probability, updated_at = v_at
+	WHERE m.id = p_market_id;
+	IF v_has_position THEN
+		UPDATE positions ps SET yes_stake = ps.yes_stake + p_yes, no_stake = ps.no_stake + p_no,
+			bet_count = ps.bet_count + 1, updated_at = v_at
+		WHERE ps.user_id = p_user_id AND ps.market_id = p_market_id;
+	END IF;
+	IF NOT v_has_position OR NOT FOUND THEN
+		INSERT INTO positions AS ps (user_id, market_id, yes_stake, no_stake, bet_count, first_bet_at, updated_at)
+		VALUES (p_user_id, p_market_id, p_yes, p_no, 1, v_at, v_at)
+		ON CONFLICT (user_id, market_id) DO UPDATE SET
+			yes_stake = ps.yes_stake + excluded.yes_stake,
+			no_stake = ps.no_stake + excluded.no_stake,
+			bet_count = ps.bet_count + 1,
+			updated_at = excluded.updated_at;
+	END IF;
+	IF v_cost > p_amount THEN
+		INSERT INTO ledger_entries (user_id, market_id, bet_id, kind, amount, balance_after, created_at)
+		VALUES (p_user_id, p_market_id, v_bet_id, 'BET', -p_amount, v_balance + v_cost - p_amount, v_at),
+			(p_user_id, p_market_id, v_bet_id, 'BET_FEE', p_amount - v_cost, v_balance, v_at);
+	ELSE
+		INSERT INTO ledger_entries (user_id, market_id, bet_id, kind, amount, balance_after, created_at)
+		VALUES (p_user_id, p_market_id, v_bet_id, 'BET', -p_amount, v_balance + v_cost - p_amount, v_at);
+	END IF;
+	bet_id := v_bet_id;
+	probability := v_probability;
+	cost := v_cost;
+END
+$$;
+
 CREATE TABLE public.api_keys (
     id bigint NOT NULL,
     user_id bigint NOT NULL,
@@ -27,17 +177,12 @@ CREATE TABLE public.bets (
     id bigint NOT NULL,
     user_id bigint NOT NULL,
     market_id bigint NOT NULL,
-    outcome text NOT NULL,
-    amount bigint NOT NULL,
-    fee bigint DEFAULT 0 NOT NULL,
-    probability_after double precision NOT NULL,
+    outcome public.bets_outcome_valid NOT NULL,
+    amount public.bets_amount_positive NOT NULL,
+    fee public.bets_fee_nonnegative DEFAULT 0 NOT NULL,
+    probability_after public.bets_probability_after_range NOT NULL,
     placed_at timestamp with time zone NOT NULL,
-    idempotency_key text,
-    CONSTRAINT bets_amount_positive CHECK ((amount > 0)),
-    CONSTRAINT bets_fee_nonnegative CHECK ((fee >= 0)),
-    CONSTRAINT bets_idempotency_key_length CHECK (((idempotency_key IS NULL) OR ((char_length(idempotency_key) >= 1) AND (char_length(idempotency_key) <= 100)))),
-    CONSTRAINT bets_outcome_valid CHECK ((outcome = ANY (ARRAY['YES'::text, 'NO'::text]))),
-    CONSTRAINT bets_probability_after_range CHECK (((probability_after >= (0)::double precision) AND (probability_after <= (1)::double precision)))
+    idempotency_key public.bets_idempotency_key_length
 );
 
 ALTER TABLE public.bets ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
@@ -54,13 +199,11 @@ CREATE TABLE public.ledger_entries (
     user_id bigint NOT NULL,
     market_id bigint,
     bet_id bigint,
-    kind text NOT NULL,
-    amount bigint NOT NULL,
+    kind public.ledger_entries_kind_valid NOT NULL,
+    amount public.ledger_entries_amount_nonzero NOT NULL,
     balance_after bigint NOT NULL,
     created_at timestamp with time zone NOT NULL,
-    CONSTRAINT ledger_entries_amount_nonzero CHECK ((amount <> 0)),
-    CONSTRAINT ledger_entries_kind_valid CHECK ((kind = ANY (ARRAY['BET'::text, 'BET_FEE'::text, 'MARKET_CREATION'::text, 'PAYOUT'::text, 'REFUND'::text, 'CREATOR_REWARD'::text, 'ADJUSTMENT'::text]))),
-    CONSTRAINT ledger_entries_market_required CHECK (((kind = 'ADJUSTMENT'::text) OR (market_id IS NOT NULL)))
+    CONSTRAINT ledger_entries_market_required CHECK ((((kind)::text = 'ADJUSTMENT'::text) OR (market_id IS NOT NULL)))
 );
 
 ALTER TABLE public.ledger_entries ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
@@ -75,29 +218,23 @@ ALTER TABLE public.ledger_entries ALTER COLUMN id ADD GENERATED BY DEFAULT AS ID
 CREATE TABLE public.markets (
     id bigint NOT NULL,
     creator_id bigint NOT NULL,
-    question_title text NOT NULL,
-    description text DEFAULT ''::text NOT NULL,
-    yes_label text DEFAULT 'YES'::text NOT NULL,
-    no_label text DEFAULT 'NO'::text NOT NULL,
+    question_title public.markets_question_title_length NOT NULL,
+    description public.markets_description_length DEFAULT ''::text NOT NULL,
+    yes_label public.markets_yes_label_length DEFAULT 'YES'::text NOT NULL,
+    no_label public.markets_no_label_length DEFAULT 'NO'::text NOT NULL,
     closes_at timestamp with time zone NOT NULL,
-    status text DEFAULT 'OPEN'::text NOT NULL,
+    status public.markets_status_valid DEFAULT 'OPEN'::text NOT NULL,
     resolution_result text,
     resolved_at timestamp with time zone,
     yes_stake bigint DEFAULT 0 NOT NULL,
     no_stake bigint DEFAULT 0 NOT NULL,
     volume bigint DEFAULT 0 NOT NULL,
     bet_count bigint DEFAULT 0 NOT NULL,
-    probability double precision DEFAULT 0.5 NOT NULL,
+    probability public.markets_probability_range DEFAULT 0.5 NOT NULL,
     created_at timestamp with time zone NOT NULL,
     updated_at timestamp with time zone NOT NULL,
-    CONSTRAINT markets_description_length CHECK ((char_length(description) <= 2000)),
-    CONSTRAINT markets_no_label_length CHECK (((char_length(no_label) >= 1) AND (char_length(no_label) <= 20))),
-    CONSTRAINT markets_probability_range CHECK (((probability >= (0)::double precision) AND (probability <= (1)::double precision))),
-    CONSTRAINT markets_question_title_length CHECK (((char_length(question_title) >= 1) AND (char_length(question_title) <= 160))),
-    CONSTRAINT markets_resolution_valid CHECK ((((status = 'RESOLVED'::text) AND (resolution_result IS NOT NULL) AND (resolution_result = ANY (ARRAY['YES'::text, 'NO'::text, 'N/A'::text])) AND (resolved_at IS NOT NULL)) OR ((status <> 'RESOLVED'::text) AND (resolution_result IS NULL) AND (resolved_at IS NULL)))),
-    CONSTRAINT markets_stakes_valid CHECK (((yes_stake >= 0) AND (no_stake >= 0) AND (bet_count >= 0) AND (volume = (yes_stake + no_stake)))),
-    CONSTRAINT markets_status_valid CHECK ((status = ANY (ARRAY['OPEN'::text, 'CLOSED'::text, 'RESOLVED'::text]))),
-    CONSTRAINT markets_yes_label_length CHECK (((char_length(yes_label) >= 1) AND (char_length(yes_label) <= 20)))
+    CONSTRAINT markets_resolution_valid CHECK (((((status)::text = 'RESOLVED'::text) AND (resolution_result IS NOT NULL) AND (resolution_result = ANY (ARRAY['YES'::text, 'NO'::text, 'N/A'::text])) AND (resolved_at IS NOT NULL)) OR (((status)::text <> 'RESOLVED'::text) AND (resolution_result IS NULL) AND (resolved_at IS NULL)))),
+    CONSTRAINT markets_stakes_valid CHECK (((yes_stake >= 0) AND (no_stake >= 0) AND (bet_count >= 0) AND (volume = (yes_stake + no_stake))))
 );
 
 ALTER TABLE public.markets ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
@@ -122,18 +259,14 @@ CREATE TABLE public.positions (
 
 CREATE TABLE public.users (
     id bigint NOT NULL,
-    username text NOT NULL,
-    display_name text NOT NULL,
-    email text NOT NULL,
-    user_type text DEFAULT 'REGULAR'::text NOT NULL,
+    username public.users_username_format NOT NULL,
+    display_name public.users_display_name_length NOT NULL,
+    email public.users_email_format NOT NULL,
+    user_type public.users_user_type_valid DEFAULT 'REGULAR'::text NOT NULL,
     initial_balance bigint DEFAULT 0 NOT NULL,
     balance bigint DEFAULT 0 NOT NULL,
     created_at timestamp with time zone NOT NULL,
-    updated_at timestamp with time zone NOT NULL,
-    CONSTRAINT users_display_name_length CHECK (((char_length(display_name) >= 1) AND (char_length(display_name) <= 50))),
-    CONSTRAINT users_email_format CHECK ((((char_length(email) >= 3) AND (char_length(email) <= 254)) AND (email ~~ '%_@_%'::text))),
-    CONSTRAINT users_user_type_valid CHECK ((user_type = ANY (ARRAY['ADMIN'::text, 'REGULAR'::text]))),
-    CONSTRAINT users_username_format CHECK ((username ~ '^[a-z0-9_]{3,30}$'::text))
+    updated_at timestamp with time zone NOT NULL
 );
 
 ALTER TABLE public.users ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
@@ -177,7 +310,7 @@ CREATE INDEX ledger_entries_bet_idx ON public.ledger_entries USING btree (bet_id
 
 CREATE INDEX ledger_entries_market_kind_idx ON public.ledger_entries USING btree (market_id, kind);
 
-CREATE UNIQUE INDEX ledger_entries_one_payout_key ON public.ledger_entries USING btree (market_id, user_id, kind) WHERE (kind = ANY (ARRAY['PAYOUT'::text, 'REFUND'::text, 'CREATOR_REWARD'::text]));
+CREATE UNIQUE INDEX ledger_entries_one_payout_key ON public.ledger_entries USING btree (market_id, user_id, kind) WHERE ((kind)::text = ANY (ARRAY['PAYOUT'::text, 'REFUND'::text, 'CREATOR_REWARD'::text]));
 
 CREATE INDEX ledger_entries_user_idx ON public.ledger_entries USING btree (user_id, created_at, id);
 

@@ -15,22 +15,36 @@ import (
 // PostgreSQL in one statement (PlaceStatement) unless p.Interactive, and
 // otherwise as an interactive transaction (placeInteractive), the portable
 // path. The result reads the same on both: a placed or repeated bet, or the
-// market state that refused it.
+// market state that refused it. A repeated idempotency key returns the bet
+// first placed with it, also when that bet was committed concurrently by
+// another transaction while this one ran (then the interactive path's
+// insert fails on the key, its transaction or savepoint rolls back, and the
+// original bet is read back), and also inside a caller's transaction, which
+// stays usable.
 //
 // Errors: errs.ErrNotFound for an unknown user or market on the interactive
 // path (the one statement reports !Found instead),
 // errs.ErrInsufficientCredits from the interactive path's guarded debit,
-// errs.ErrConflict for a concurrent repeat of an idempotency key, and
-// translated driver errors.
+// errs.ErrConflict for a repeated idempotency key whose original bet cannot
+// be read back, and translated driver errors.
 func (r *betRepository) Place(ctx context.Context, p BetPlacement) (*Placement, error) {
+	var (
+		out *Placement
+		err error
+	)
 	if r.db.Driver() == database.DriverPostgres && !p.Interactive {
-		return r.PlaceStatement(ctx, p)
+		out, err = r.PlaceStatement(ctx, p)
+	} else {
+		err = r.db.Transactions().Transact(r.db.Context(ctx), func(ctx context.Context) (err error) {
+			out, err = r.placeInteractive(ctx, p)
+			return err
+		})
 	}
-	var out *Placement
-	err := r.db.Transactions().Transact(r.db.Context(ctx), func(ctx context.Context) (err error) {
-		out, err = r.placeInteractive(ctx, p)
-		return err
-	})
+	if err != nil && p.Key != "" && errors.Is(err, errs.ErrConflict) {
+		if b, getErr := r.GetByIdempotencyKey(ctx, p.UserID, p.Key); getErr == nil {
+			return &Placement{Bet: b, DuplicateID: b.ID, Found: true}, nil
+		}
+	}
 	return out, err
 }
 

@@ -54,7 +54,13 @@ func translatePostgres(pgErr *pgconn.PgError, err error) error {
 		ce.Kind = errs.ErrInvalidReference
 	case pgerrcode.CheckViolation:
 		ce.Kind = errs.ErrInvalidInput
-		ce.Field = fieldOfCheck(pgErr.TableName, pgErr.ConstraintName)
+		if pgErr.TableName != "" {
+			ce.Field = fieldOfCheck(pgErr.TableName, pgErr.ConstraintName)
+		} else {
+			// A domain's CHECK (migration 005) names no table; the
+			// constraint's name, <table>_<field>_<suffix>, says both.
+			ce.Table, ce.Field = tableOfCheck(pgErr.ConstraintName)
+		}
 	case pgerrcode.NotNullViolation:
 		ce.Kind, ce.Field = errs.ErrInvalidInput, pgErr.ColumnName
 	case pgerrcode.StringDataRightTruncationDataException, pgerrcode.NumericValueOutOfRange,
@@ -112,7 +118,8 @@ func splitColumns(subject string) (table, fields string) {
 	return table, strings.Join(cols, ", ")
 }
 
-// checkSuffixes end the names of CHECK constraints in the migrations
+// checkSuffixes end the names of CHECK constraints (and of the domains
+// that replace single-column ones) in the migrations
 // (<table>_<field>_<suffix>).
 var checkSuffixes = []string{"_format", "_length", "_valid", "_positive", "_nonnegative", "_nonzero", "_range", "_required"}
 

@@ -134,10 +134,11 @@ type BetRepository interface {
 	// Place places a bet as the domain rules say, on either engine, in one
 	// transaction (see betRepository.Place for the paths and errors).
 	Place(ctx context.Context, p BetPlacement) (*Placement, error)
-	// PlaceStatement places a bet in one PostgreSQL statement (lock, gate,
-	// guarded debit, market aggregates, bet, position and ledger rows), in a
-	// savepoint of the transaction ctx or the repository is bound to, or in
-	// its own. errors.ErrUnsupported on SQLite.
+	// PlaceStatement places a bet in one PostgreSQL statement, a call of the
+	// function place_bet (lock, gate, guarded debit, market aggregates, bet,
+	// position and ledger rows), in a savepoint of the transaction ctx or the
+	// repository is bound to, or as its own transaction.
+	// errors.ErrUnsupported on SQLite.
 	PlaceStatement(ctx context.Context, p BetPlacement) (*Placement, error)
 }
 
