@@ -37,7 +37,14 @@ type Config struct {
 
 	// PreparedStatements keeps pgx's per-connection cache of prepared
 	// statements; turn it off behind PgBouncer in transaction mode.
-	PreparedStatements bool `yaml:"prepared_statements" doc:"PostgreSQL: cache prepared statements per connection (pgx's statement cache: one round trip per repeated query). Set false behind PgBouncer in transaction pooling mode; queries then use unnamed statements."`
+	PreparedStatements bool `yaml:"prepared_statements" doc:"PostgreSQL: cache prepared statements per connection (pgx's statement cache: one round trip per repeated query). Set false behind PgBouncer in transaction pooling mode; queries then use unnamed statements. database.pgbouncer: true sets it false."`
+
+	// PgBouncer says the connection goes through PgBouncer in transaction
+	// pooling mode: no named prepared statements, and no session state
+	// (migrations need MigrationsURL).
+	PgBouncer bool `yaml:"pgbouncer" doc:"PostgreSQL: the connection goes through PgBouncer (1.18 or later) in transaction pooling mode. Implies prepared_statements false (pgx runs every query as an unnamed statement, QueryExecModeExec), and nothing may rely on session state: the migration commands (and serve --migrate) connect through migrations_url, and refuse when it is empty, since their session-level advisory lock would not survive transaction pooling."`
+	// MigrationsURL is a direct connection for the migration commands.
+	MigrationsURL string `yaml:"migrations_url" secret:"url" doc:"PostgreSQL URL the migration commands (migrate, serve --migrate) connect to instead of url/host: a direct connection to PostgreSQL, needed behind PgBouncer. Empty: the same connection as everything else. The password is masked like database.url's."`
 
 	SQLite           SQLiteConfig      `yaml:"sqlite"`
 	ConnectionPool   PoolConfig        `yaml:"connection_pool"`
@@ -173,6 +180,10 @@ func (c *Config) Resolve(isSet func(key string) bool) map[string]string {
 		p.MaxIdleConns = p.MaxOpenConns
 		why["connection_pool.max_idle_conns"] = "default capped at connection_pool.max_open_conns"
 	}
+	if c.PgBouncer && c.PreparedStatements && !isSet("prepared_statements") {
+		c.PreparedStatements = false
+		why["prepared_statements"] = "database.pgbouncer is true: unnamed statements (pgx QueryExecModeExec), which transaction pooling allows"
+	}
 	if c.Driver == DriverPostgres && c.SSLMode == "" {
 		hosts, _ := c.postgresHosts()
 		c.SSLMode = "disable"
@@ -227,6 +238,22 @@ func (c Config) Validate() error {
 			add("sqlite.path", "must not contain ? or #")
 		} else if c.SQLite.Path == ":memory:" || strings.HasPrefix(c.SQLite.Path, "file::memory:") {
 			add("sqlite.path", "in-memory databases are not supported: each pooled connection would get its own empty database")
+		}
+	}
+	if c.MigrationsURL != "" {
+		if problem := checkPostgresURL(c.MigrationsURL); problem != "" {
+			add("migrations_url", "%s", problem)
+		}
+		if c.Driver == DriverSQLite {
+			add("migrations_url", "is a PostgreSQL URL but driver is sqlite")
+		}
+	}
+	if c.PgBouncer {
+		if c.Driver == DriverSQLite {
+			add("pgbouncer", "is a PostgreSQL setting but driver is sqlite")
+		}
+		if c.PreparedStatements {
+			add("prepared_statements", "must be false when database.pgbouncer is true: PgBouncer's transaction pooling cannot keep named prepared statements")
 		}
 	}
 	c.validateNumbers(&errs)
