@@ -56,6 +56,10 @@ type Report struct {
 	// CommittedUnacked are in the database although the bettor gave up
 	// (the run's drain ended): committed once, never acknowledged.
 	CommittedUnacked int
+	// Retried bets were acknowledged after more than one attempt; Replayed
+	// of them got the bet an earlier attempt had placed (its answer was a
+	// 503 or lost): the Idempotency-Key at work.
+	Retried, Replayed int
 	// Unavailable counts 503s; NoRetryAfter the 503s without Retry-After;
 	// Other5xx every other 5xx; Other4xx every 4xx; TransportErrors
 	// requests that got no HTTP answer; OverDeadline answers that came
@@ -154,6 +158,12 @@ func Verify(ctx context.Context, db *database.DB, srv *Server, w *Workload, econ
 		switch {
 		case b.Acked:
 			r.Acknowledged++
+			if b.Attempts > 1 {
+				r.Retried++
+			}
+			if b.Replayed {
+				r.Replayed++
+			}
 			if len(ids) == 0 || ids[0] != b.BetID {
 				r.Lost++
 				r.problem("key %s: bet %d acknowledged, database has %v", b.Key, b.BetID, ids)
@@ -323,7 +333,8 @@ func (r *Report) Print(w io.Writer) error {
 	fmt.Fprintln(tw, "CHECK\tVALUE\t")
 	row("faults injected", len(r.Faults), strings.Join(parts, ", "))
 	row("requests", r.Requests, fmt.Sprintf("%d bets (one Idempotency-Key each), %d answered 503", r.Bets, r.Unavailable))
-	row("acknowledged", r.Acknowledged, fmt.Sprintf("%d more committed but never acknowledged (the bettor gave up)", r.CommittedUnacked))
+	row("acknowledged", r.Acknowledged, fmt.Sprintf("%d after a retry, %d of them placed by an earlier attempt (replayed by key); %d committed but never acknowledged",
+		r.Retried, r.Replayed, r.CommittedUnacked))
 	row("lost", r.Lost, "must be 0")
 	row("duplicated", r.Duplicated+r.Unknown, "must be 0")
 	row("5xx other than 503", r.Other5xx, "must be 0")

@@ -27,8 +27,10 @@ type Attempt struct {
 	// RetryAfter is the Retry-After header, "" when absent.
 	RetryAfter string
 	Err        string
-	// BetID is the bet of a 2xx answer.
-	BetID int64
+	// BetID is the bet of a 2xx answer, PlacedAt when the server placed
+	// it (before Start: an earlier attempt placed it, this one replayed it).
+	BetID    int64
+	PlacedAt time.Time
 }
 
 // Bet is one logical bet: every attempt with the same Idempotency-Key.
@@ -42,6 +44,9 @@ type Bet struct {
 	// Attempts made; Rejected when one got a 4xx (not retried).
 	Attempts int
 	Rejected bool
+	// Replayed: acknowledged by a retry with a bet an earlier attempt had
+	// placed (that attempt's answer was a 503 or was lost).
+	Replayed bool
 }
 
 // Workload is a set of bettors betting through the HTTP API with
@@ -144,14 +149,45 @@ func (w *Workload) Run(stop, drain context.Context) {
 	wg.Wait()
 }
 
-// place places one bet, retrying the same Idempotency-Key on 503, 5xx and
-// transport errors (waiting what Retry-After says) until a 2xx, a 4xx, or
-// drain's end.
-func (w *Workload) place(drain context.Context, i int, key string, rng *rand.Rand) {
+// Bet sends one bet request (YES, 1 credit, on the first market) as
+// bettor i with Idempotency-Key key, without retrying, and records it.
+func (w *Workload) Bet(ctx context.Context, i int, key string) Attempt {
+	b := w.newBet(i, key)
+	body, _ := json.Marshal(map[string]any{"outcome": "YES", "amount": 1})
+	return w.attempt(ctx, b, fmt.Sprintf("/v1/markets/%d/bets", w.markets[0]), body)
+}
+
+// newBet records a new logical bet.
+func (w *Workload) newBet(i int, key string) *Bet {
 	b := &Bet{Bettor: i, UserID: w.bettors[i].id, Key: key}
 	w.mu.Lock()
 	w.bets = append(w.bets, b)
 	w.mu.Unlock()
+	return b
+}
+
+// attempt sends one request of bet b and records it.
+func (w *Workload) attempt(ctx context.Context, b *Bet, path string, body []byte) Attempt {
+	a := w.post(ctx, b.Bettor, b.Key, path, body)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	b.Attempts++
+	w.attempts = append(w.attempts, a)
+	switch {
+	case a.Status/100 == 2 && a.BetID != 0:
+		b.Acked, b.BetID = true, a.BetID
+		b.Replayed = b.Attempts > 1 && a.PlacedAt.Before(a.Start)
+	case a.Status/100 == 4:
+		b.Rejected = true
+	}
+	return a
+}
+
+// place places one bet, retrying the same Idempotency-Key on 503, 5xx and
+// transport errors (waiting what Retry-After says) until a 2xx, a 4xx, or
+// drain's end.
+func (w *Workload) place(drain context.Context, i int, key string, rng *rand.Rand) {
+	b := w.newBet(i, key)
 	outcome := "YES"
 	if rng.IntN(2) == 0 {
 		outcome = "NO"
@@ -159,18 +195,8 @@ func (w *Workload) place(drain context.Context, i int, key string, rng *rand.Ran
 	market := w.markets[rng.IntN(len(w.markets))]
 	body, _ := json.Marshal(map[string]any{"outcome": outcome, "amount": 1 + rng.IntN(5)})
 	for drain.Err() == nil {
-		a := w.post(drain, i, key, fmt.Sprintf("/v1/markets/%d/bets", market), body)
-		w.mu.Lock()
-		b.Attempts++
-		w.attempts = append(w.attempts, a)
-		switch {
-		case a.Status/100 == 2 && a.BetID != 0:
-			b.Acked, b.BetID = true, a.BetID
-		case a.Status/100 == 4:
-			b.Rejected = true
-		}
-		w.mu.Unlock()
-		if b.Acked || b.Rejected {
+		a := w.attempt(drain, b, fmt.Sprintf("/v1/markets/%d/bets", market), body)
+		if a.Status/100 == 2 || a.Status/100 == 4 {
 			return
 		}
 		wait := 200 * time.Millisecond
@@ -208,12 +234,13 @@ func (w *Workload) post(ctx context.Context, i int, key, path string, body []byt
 	}
 	if resp.StatusCode/100 == 2 {
 		var bet struct {
-			ID int64 `json:"id"`
+			ID       int64     `json:"id"`
+			PlacedAt time.Time `json:"placed_at"`
 		}
 		if err := json.Unmarshal(data, &bet); err != nil {
 			a.Err = "undecodable bet: " + err.Error()
 		}
-		a.BetID = bet.ID
+		a.BetID, a.PlacedAt = bet.ID, bet.PlacedAt
 	} else if resp.StatusCode != http.StatusServiceUnavailable {
 		a.Err = string(data)
 	}
