@@ -278,3 +278,6 @@ func (w *Workload) FirstSuccessAfter(t time.Time) (time.Time, bool) {
 	}
 	return first, !first.IsZero()
 }
+
+// Key returns bettor i's API key.
+func (w *Workload) Key(i int) string { return w.bettors[i].key }
