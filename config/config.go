@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"socialpredict/database"
 	"socialpredict/internal/confkit"
@@ -83,6 +84,11 @@ func Parse(name string, data []byte, environ []string) (*Loaded, error) {
 	isSet := func(key string) bool { return sources.IsSet("database." + key) }
 	for key, why := range l.Database.Resolve(isSet) {
 		sources["database."+key] = confkit.Source{Kind: confkit.FromDerived, Detail: "(" + why + ")"}
+	}
+	for key, note := range l.Database.Implications() {
+		s := sources["database."+key]
+		s.Detail = strings.TrimSpace(s.Detail + " " + note)
+		sources["database."+key] = s
 	}
 	if l.Database.URL != "" {
 		for _, key := range database.URLReplaces {

@@ -37,7 +37,25 @@ type Config struct {
 
 	// PreparedStatements keeps pgx's per-connection cache of prepared
 	// statements; turn it off behind PgBouncer in transaction mode.
-	PreparedStatements bool `yaml:"prepared_statements" doc:"PostgreSQL: cache prepared statements per connection (pgx's statement cache: one round trip per repeated query). Set false behind PgBouncer in transaction pooling mode; queries then use unnamed statements."`
+	PreparedStatements bool `yaml:"prepared_statements" doc:"PostgreSQL: cache prepared statements per connection (pgx's statement cache: one round trip per repeated query). Set false behind PgBouncer in transaction pooling mode; queries then use unnamed statements. database.pgbouncer: true sets it false."`
+
+	// PgBouncer says the connection goes through PgBouncer in transaction
+	// pooling mode: no named prepared statements, and no session state
+	// (migrations need MigrationsURL).
+	PgBouncer bool `yaml:"pgbouncer" doc:"PostgreSQL: the connection goes through PgBouncer (1.18 or later) in transaction pooling mode. Implies prepared_statements false (pgx runs every query as an unnamed statement, QueryExecModeExec), and nothing may rely on session state: the migration commands (and serve --migrate) connect through migrations_url, and refuse when it is empty, since their session-level advisory lock would not survive transaction pooling."`
+	// MigrationsURL is a direct connection for the migration commands.
+	MigrationsURL string `yaml:"migrations_url" secret:"url" doc:"PostgreSQL URL the migration commands (migrate, serve --migrate) connect to instead of url/host: a direct connection to PostgreSQL, needed behind PgBouncer. Empty: the same connection as everything else. The password is masked like database.url's."`
+
+	// Replicas are streaming replicas for the reads that may be stale
+	// (see StaleOK): URLs of hot standbys of this database.
+	Replicas []string `yaml:"replicas" secret:"url" doc:"PostgreSQL streaming replicas (hot standbys) of this database, as URLs (postgres://user:password@host:port/database), in YAML a list, in the environment a comma-separated list. Only reads chosen as stale-OK at their call site (market lists, leaderboards, public positions) go there, round robin among the replicas in rotation; transactions, money paths and a user's own data always use the writer. Passwords are masked like database.url's."`
+	// MaxReplicaLag takes a replica further behind out of rotation.
+	MaxReplicaLag time.Duration `yaml:"max_replica_lag" doc:"A replica further behind than this (now() - pg_last_xact_replay_timestamp() while it has WAL left to replay), or unreachable, or no longer a standby, is taken out of rotation and its reads go to the writer; it comes back when it has caught up (100ms to 1h)."`
+	// ReplicaCheckInterval is how often the replicas' lag is measured.
+	ReplicaCheckInterval time.Duration `yaml:"replica_check_interval" doc:"How often each replica's lag and reachability are measured (100ms to 1h)."`
+	// ReadYourWrites is the window after a session's write during which its
+	// stale-OK reads still go to the writer.
+	ReadYourWrites time.Duration `yaml:"read_your_writes" doc:"After a user's write (any write transaction or statement of a request authenticated as that user), that user's stale-OK reads go to the writer for this long, so that a user always sees their own writes (0s to 1h; at least max_replica_lag)."`
 
 	SQLite           SQLiteConfig      `yaml:"sqlite"`
 	ConnectionPool   PoolConfig        `yaml:"connection_pool"`
@@ -100,11 +118,14 @@ type HealthCheckConfig struct {
 // the embedded SQLite database ./socialpredict.db.
 func DefaultConfig() Config {
 	return Config{
-		Host:               "localhost",
-		Port:               5432,
-		Database:           "socialpredict",
-		Username:           "postgres",
-		PreparedStatements: true,
+		Host:                 "localhost",
+		Port:                 5432,
+		Database:             "socialpredict",
+		Username:             "postgres",
+		PreparedStatements:   true,
+		MaxReplicaLag:        5 * time.Second,
+		ReplicaCheckInterval: time.Second,
+		ReadYourWrites:       10 * time.Second,
 		SQLite: SQLiteConfig{
 			Path:        "./socialpredict.db",
 			BusyTimeout: 5 * time.Second,
@@ -173,6 +194,10 @@ func (c *Config) Resolve(isSet func(key string) bool) map[string]string {
 		p.MaxIdleConns = p.MaxOpenConns
 		why["connection_pool.max_idle_conns"] = "default capped at connection_pool.max_open_conns"
 	}
+	if c.PgBouncer && c.PreparedStatements && !isSet("prepared_statements") {
+		c.PreparedStatements = false
+		why["prepared_statements"] = "database.pgbouncer is true: unnamed statements (pgx QueryExecModeExec), which transaction pooling allows"
+	}
 	if c.Driver == DriverPostgres && c.SSLMode == "" {
 		hosts, _ := c.postgresHosts()
 		c.SSLMode = "disable"
@@ -227,6 +252,34 @@ func (c Config) Validate() error {
 			add("sqlite.path", "must not contain ? or #")
 		} else if c.SQLite.Path == ":memory:" || strings.HasPrefix(c.SQLite.Path, "file::memory:") {
 			add("sqlite.path", "in-memory databases are not supported: each pooled connection would get its own empty database")
+		}
+	}
+	if c.MigrationsURL != "" {
+		if problem := checkPostgresURL(c.MigrationsURL); problem != "" {
+			add("migrations_url", "%s", problem)
+		}
+		if c.Driver == DriverSQLite {
+			add("migrations_url", "is a PostgreSQL URL but driver is sqlite")
+		}
+	}
+	for i, r := range c.Replicas {
+		if problem := checkPostgresURL(r); problem != "" {
+			add("replicas", "replica %d %s", i+1, problem)
+		}
+	}
+	if len(c.Replicas) > 0 && c.Driver == DriverSQLite {
+		add("replicas", "are PostgreSQL streaming replicas but driver is sqlite")
+	}
+	if c.ReadYourWrites < c.MaxReplicaLag && c.ReadYourWrites >= 0 {
+		add("read_your_writes", "must be at least max_replica_lag (%s), got %s: a replica that far behind may not have a user's write yet",
+			confkit.FormatDuration(c.MaxReplicaLag), confkit.FormatDuration(c.ReadYourWrites))
+	}
+	if c.PgBouncer {
+		if c.Driver == DriverSQLite {
+			add("pgbouncer", "is a PostgreSQL setting but driver is sqlite")
+		}
+		if c.PreparedStatements {
+			add("prepared_statements", "must be false when database.pgbouncer is true: PgBouncer's transaction pooling cannot keep named prepared statements")
 		}
 	}
 	c.validateNumbers(&errs)

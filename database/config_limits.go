@@ -33,6 +33,9 @@ const (
 func (c Config) validateNumbers(errs *confkit.Errors) {
 	const k = "database."
 	errs.CheckDuration(k+"sqlite.busy_timeout", c.SQLite.BusyTimeout, 0, maxBusyTimeout)
+	errs.CheckDuration(k+"max_replica_lag", c.MaxReplicaLag, 100*time.Millisecond, time.Hour)
+	errs.CheckDuration(k+"replica_check_interval", c.ReplicaCheckInterval, 100*time.Millisecond, time.Hour)
+	errs.CheckDuration(k+"read_your_writes", c.ReadYourWrites, 0, time.Hour)
 
 	p := c.ConnectionPool
 	errs.CheckInt(k+"connection_pool.max_open_conns", int64(p.MaxOpenConns), 1, maxOpenConns)

@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -38,6 +39,8 @@ type shared struct {
 	gatherer prometheus.Gatherer // nil when the registry was passed in
 	tm       *TransactionManager
 	health   *DatabaseHealthChecker
+	// replicas are the streaming replicas (nil: none configured).
+	replicas *replicaSet
 }
 
 // NewDatabase opens the database cfg describes and returns its handle once a
@@ -126,13 +129,30 @@ func NewDatabase(ctx context.Context, cfg Config, opts ...Option) (*DB, error) {
 		}
 	}
 	s.metrics.RegisterPool(sqlDB, cfg.Address())
+	if len(cfg.Replicas) > 0 && cfg.Driver == DriverPostgres {
+		if s.replicas, err = openReplicas(ctx, cfg, o, s.monitor, s.metrics); err != nil {
+			sqlDB.Close()
+			return nil, err
+		}
+		if err := db.Use(writeTracking{rs: s.replicas}); err != nil {
+			s.replicas.close()
+			sqlDB.Close()
+			return nil, fmt.Errorf("install the write tracking: %w", err)
+		}
+	}
 	r := cfg.TransactionRetry
 	s.tm = NewTransactionManager(db, WithTxLogger(o.log), WithTxObserver(s.metrics),
 		WithRetry(r.Attempts, Backoff{Initial: r.InitialBackoff, Max: r.MaxBackoff}))
+	if s.replicas != nil {
+		s.tm.writes = s.replicas.beginWrite
+	}
 	handle := &DB{shared: s}
 	s.health, err = NewHealthChecker(handle, cfg.HealthCheck, WithHealthMaxOpenConns(cfg.ConnectionPool.MaxOpenConns),
 		WithHealthLogger(o.log.With("component", "health")))
 	if err != nil {
+		if s.replicas != nil {
+			s.replicas.close()
+		}
 		sqlDB.Close()
 		return nil, err
 	}
@@ -206,11 +226,24 @@ func (db *DB) Health() *DatabaseHealthChecker { return db.health }
 // It returns the pool's error.
 func (db *DB) Close() error {
 	db.health.Stop()
+	var replicaErr error
+	if db.replicas != nil {
+		replicaErr = db.replicas.close()
+	}
 	sqlDB, err := db.gorm.DB()
 	if err != nil {
 		return err
 	}
-	return sqlDB.Close()
+	return errors.Join(sqlDB.Close(), replicaErr)
+}
+
+// Replicas returns the state of each streaming replica as last measured
+// (nil when none is configured).
+func (db *DB) Replicas() []ReplicaStatus {
+	if db.replicas == nil {
+		return nil
+	}
+	return db.replicas.statuses()
 }
 
 // Bind returns the handle bound to the transaction ctx carries (db itself
@@ -239,9 +272,19 @@ func (db *DB) Context(ctx context.Context) context.Context {
 func (db *DB) InTransaction(ctx context.Context) bool { return InTransaction(db.Context(ctx)) }
 
 // Conn returns the GORM handle to run a query with: the transaction ctx
-// carries, or the one the handle is bound to, or the pool, bound to ctx.
+// carries, or the one the handle is bound to, or, outside a transaction,
+// a streaming replica's pool when ctx is marked StaleOK and the routing
+// rules allow it (see StaleOK), or else the writer's pool; bound to ctx.
 // Repositories start every query from it.
-func (db *DB) Conn(ctx context.Context) *gorm.DB { return db.clocked(Conn(db.Context(ctx), db.gorm)) }
+func (db *DB) Conn(ctx context.Context) *gorm.DB {
+	ctx = db.Context(ctx)
+	if db.replicas != nil && txFrom(ctx) == nil {
+		if r := db.replicas.route(ctx); r != nil {
+			return db.clocked(r.gorm.WithContext(ctx))
+		}
+	}
+	return db.clocked(Conn(ctx, db.gorm))
+}
 
 // Raw runs fn with the driver connection under the transaction ctx carries
 // or the handle is bound to (a *stdlib.Conn for PostgreSQL, for pgx's

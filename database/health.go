@@ -84,6 +84,8 @@ type healthObservation struct {
 	checks   []HealthCheckResult // every check but query and response_time
 	leaks    []LeakedTx
 	locks    *diagnostics.LockReport
+	replicas []ReplicaStatus
+	standbys []StandbyStatus
 }
 
 // Check runs every check once, within health_check.timeout in total, and
@@ -106,7 +108,51 @@ func (c *DatabaseHealthChecker) observe(ctx context.Context) healthObservation {
 	obs.queryDur, obs.queryErr = c.testQuery(ctx)
 	obs.checks = append(obs.checks, poolCheck, c.checkTransactions(&obs))
 	obs.checks = append(obs.checks, c.checkLocks(ctx, &obs)...)
+	if c.db.replicas != nil {
+		obs.checks = append(obs.checks, c.checkReplicas(ctx, &obs))
+	}
 	return obs
+}
+
+// checkReplicas reports the replicas' rotation and lag (as last measured
+// by the replica set) and the writer's view, pg_stat_replication.
+func (c *DatabaseHealthChecker) checkReplicas(ctx context.Context, obs *healthObservation) HealthCheckResult {
+	res := HealthCheckResult{Name: HealthCheckReplicas, Status: HealthOK}
+	obs.replicas = c.db.replicas.statuses()
+	if obs.queryErr == nil {
+		start := time.Now()
+		var rows []struct {
+			ApplicationName, ClientAddr, State string
+			ReplayLag                          *float64
+		}
+		err := c.db.gorm.WithContext(ctx).Raw(`SELECT application_name, COALESCE(client_addr::text, '') AS client_addr,
+			COALESCE(state, '') AS state, EXTRACT(EPOCH FROM replay_lag)::float8 AS replay_lag FROM pg_stat_replication ORDER BY 1, 2`).Scan(&rows).Error
+		res.Duration = time.Since(start)
+		if err == nil {
+			for _, r := range rows {
+				s := StandbyStatus{ApplicationName: r.ApplicationName, ClientAddr: r.ClientAddr, State: r.State}
+				if r.ReplayLag != nil {
+					s.ReplayLag = *r.ReplayLag
+				}
+				obs.standbys = append(obs.standbys, s)
+			}
+		}
+	}
+	in := 0
+	var out []string
+	for _, r := range obs.replicas {
+		if r.InRotation {
+			in++
+		} else {
+			out = append(out, r.Name+": "+r.Reason)
+		}
+	}
+	res.Message = fmt.Sprintf("%d of %d replicas in rotation; the writer streams to %d standbys", in, len(obs.replicas), len(obs.standbys))
+	if len(out) > 0 {
+		res.Status = HealthWarn
+		res.Message += "; out of rotation (reads go to the writer): " + strings.Join(out, "; ")
+	}
+	return res
 }
 
 // checkPool reads the pool statistics (before the checker takes a
@@ -254,7 +300,7 @@ func healthPIDs(pids []int) string {
 func (c *DatabaseHealthChecker) record(obs healthObservation) (*HealthReport, error) {
 	r := &HealthReport{
 		Driver: c.db.Driver(), CheckedAt: obs.start.UTC(), Retries: c.cfg.Retries,
-		Pool: obs.pool, LongTransactions: obs.leaks, Locks: obs.locks,
+		Pool: obs.pool, LongTransactions: obs.leaks, Locks: obs.locks, Replicas: obs.replicas, Standbys: obs.standbys,
 	}
 	query := HealthCheckResult{Name: HealthCheckQuery, Status: HealthOK, Duration: obs.queryDur}
 	if obs.queryErr != nil {

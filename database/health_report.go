@@ -64,6 +64,10 @@ const (
 	// HealthCheckSessions: long-running and idle-in-transaction sessions
 	// (PostgreSQL).
 	HealthCheckSessions = "sessions"
+	// HealthCheckReplicas: the streaming replicas in and out of rotation,
+	// with their lag, and the writer's pg_stat_replication (only with
+	// database.replicas).
+	HealthCheckReplicas = "replicas"
 )
 
 // HealthCheckResult is the outcome of one check.
@@ -138,6 +142,10 @@ type HealthReport struct {
 	// Locks is nil when lock monitoring did not run (SQLite, or the test
 	// query failed).
 	Locks *diagnostics.LockReport `json:"locks,omitempty"`
+	// Replicas are the streaming replicas as last measured, and Standbys
+	// the writer's pg_stat_replication (both empty without replicas).
+	Replicas []ReplicaStatus `json:"replicas,omitempty"`
+	Standbys []StandbyStatus `json:"standbys,omitempty"`
 }
 
 // Result returns the check named name, and whether the report has it.

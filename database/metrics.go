@@ -41,6 +41,18 @@ type Metrics struct {
 	// SQLite writer waited in the process's write queue (0 when it found the
 	// slot free).
 	WriteQueueWait prometheus.Histogram
+	// ReplicaLag: db_replica_lag_seconds{replica}, each streaming replica's
+	// lag as last measured.
+	ReplicaLag *prometheus.GaugeVec
+	// ReplicaInRotation: db_replica_in_rotation{replica}, 1 when stale-OK
+	// reads may go to the replica, 0 when it is out of rotation.
+	ReplicaInRotation *prometheus.GaugeVec
+	// ReplicaReads: db_replica_reads_total{replica}, reads routed to each
+	// replica.
+	ReplicaReads *prometheus.CounterVec
+	// ReplicaFallbacks: db_replica_fallbacks_total{reason}, stale-OK reads
+	// that went to the writer (read_your_writes, no_replica_in_rotation).
+	ReplicaFallbacks *prometheus.CounterVec
 
 	reg prometheus.Registerer
 }
@@ -82,10 +94,23 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		WriteQueueWait: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "db_sqlite_write_queue_wait_seconds", Help: "Time SQLite writers waited for their turn in the process's write queue.", Buckets: LatencyBuckets,
 		}),
+		ReplicaLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "db_replica_lag_seconds", Help: "Lag of each streaming replica, as last measured.",
+		}, []string{"replica"}),
+		ReplicaInRotation: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "db_replica_in_rotation", Help: "1 when stale-OK reads may go to the replica, 0 when it is out of rotation.",
+		}, []string{"replica"}),
+		ReplicaReads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "db_replica_reads_total", Help: "Stale-OK reads served by each replica.",
+		}, []string{"replica"}),
+		ReplicaFallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "db_replica_fallbacks_total", Help: "Stale-OK reads sent to the writer, by reason.",
+		}, []string{"reason"}),
 		reg: reg,
 	}
 	reg.MustRegister(m.QueryDuration, m.QueryErrors, m.SlowQueries, m.NPlusOne, m.Transactions, m.TransactionDuration,
-		m.TransactionRetries, m.HealthStatus, m.HealthCheckDuration, m.MigrationsApplied, m.WriteQueueWait)
+		m.TransactionRetries, m.HealthStatus, m.HealthCheckDuration, m.MigrationsApplied, m.WriteQueueWait,
+		m.ReplicaLag, m.ReplicaInRotation, m.ReplicaReads, m.ReplicaFallbacks)
 	return m
 }
 

@@ -15,9 +15,12 @@ func openPostgres(cfg Config) (*sql.DB, gorm.Dialector, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if !cfg.PreparedStatements {
+	if !cfg.PreparedStatements || cfg.PgBouncer {
 		// Unnamed statements: nothing outlives the query, as PgBouncer's
-		// transaction pooling requires.
+		// transaction pooling requires (PgBouncer 1.18 forwards a named
+		// statement to one server connection and the next transaction may
+		// get another one; QueryExecModeCacheStatement and DescribeExec
+		// fail there).
 		connCfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 	}
 	db := stdlib.OpenDB(*connCfg)

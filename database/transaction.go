@@ -100,6 +100,9 @@ type TransactionManager struct {
 	active   activeSet
 	// writers is the SQLite write queue of db (nil on PostgreSQL).
 	writers *writeQueue
+	// writes opens the read-your-writes window of the context's session
+	// around a write transaction (nil without replicas).
+	writes func(ctx context.Context) func()
 
 	commits, rollbacks                      atomic.Int64
 	retrySerialization, retryDeadlock, busy atomic.Int64
@@ -192,6 +195,9 @@ func (tm *TransactionManager) Transact(ctx context.Context, fn func(ctx context.
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
+	}
+	if tm.writes != nil && !o.ReadOnly {
+		defer tm.writes(ctx)()
 	}
 	if o.Autocommit {
 		if txFrom(ctx) != nil {

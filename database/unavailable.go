@@ -5,13 +5,17 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io"
 	"net"
-	"socialpredict/errs"
 	"strings"
 	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"socialpredict/errs"
 )
 
 // TranslateUnavailable returns err as an *errs.UnavailableError (matching
@@ -19,19 +23,59 @@ import (
 // or refused connection, a server shutting down or starting up, or a pool
 // that had no connection before the deadline; any other error unchanged.
 // MayHaveCommitted is set unless the driver guarantees nothing was sent.
+//
+// SQLite's storage failures (a read-only file, a full disk, an I/O error, a
+// file that cannot be opened) are unavailability too: the process and the
+// data are fine, the file cannot be written or read until an operator
+// acts, and the error names which it is. MayHaveCommitted is false for
+// them but for an I/O error, which may hit a commit half way (SQLite then
+// rolls back, but we do not rely on it).
 func TranslateUnavailable(err error) error {
 	var ue *errs.UnavailableError
-	if err == nil || errors.As(err, &ue) || !connectionLost(err) {
+	if err == nil || errors.As(err, &ue) {
+		return err
+	}
+	if what, ioErr, ok := sqliteStorage(err); ok {
+		return &errs.UnavailableError{Err: fmt.Errorf("sqlite storage: %s: %w", what, err), MayHaveCommitted: ioErr}
+	}
+	if !connectionLost(err) {
 		return err
 	}
 	var ce *pgconn.ConnectError
 	return &errs.UnavailableError{Err: err, MayHaveCommitted: !errors.As(err, &ce) && !pgconn.SafeToRetry(err)}
 }
 
-// IsUnavailable reports whether err means the database is unreachable or
-// the connection went away (whether or not it is translated yet).
+// IsUnavailable reports whether err means the database is unreachable, the
+// connection went away or SQLite's file cannot be written or read (whether
+// or not it is translated yet).
 func IsUnavailable(err error) bool {
-	return err != nil && (errors.Is(err, errs.ErrUnavailable) || connectionLost(err))
+	if err == nil {
+		return false
+	}
+	_, _, storage := sqliteStorage(err)
+	return storage || errors.Is(err, errs.ErrUnavailable) || connectionLost(err)
+}
+
+// sqliteStorage says what is wrong when err is one of SQLite's storage
+// failures, and whether it is an I/O error.
+func sqliteStorage(err error) (what string, ioErr, ok bool) {
+	var liteErr *sqlite.Error
+	if !errors.As(err, &liteErr) {
+		return "", false, false
+	}
+	switch liteErr.Code() & 0xff { // primary result code
+	case sqlite3.SQLITE_READONLY:
+		return "the database file is read-only", false, true
+	case sqlite3.SQLITE_FULL:
+		return "the disk is full", false, true
+	case sqlite3.SQLITE_CANTOPEN:
+		return "the database file cannot be opened", false, true
+	case sqlite3.SQLITE_PERM:
+		return "access to the database file is denied", false, true
+	case sqlite3.SQLITE_IOERR:
+		return "the database file cannot be read or written (disk I/O error: a read-only or full file system, or a failing disk)", true, true
+	}
+	return "", false, false
 }
 
 // notCommitted clears MayHaveCommitted in err's UnavailableError, if any:

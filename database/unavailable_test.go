@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,4 +120,36 @@ func TestPoolTimeoutIsUnavailable(t *testing.T) {
 			t.Fatalf("Transact with the pool exhausted: %v, want ErrUnavailable", err)
 		}
 	})
+}
+
+// TestSQLiteReadOnlyIsUnavailable: a write that SQLite refuses because the
+// database is read-only (here PRAGMA query_only; in production a read-only
+// file or file system, see internal/chaos) is ErrUnavailable, saying so,
+// with nothing committed; not an unexplained driver error (a 500).
+func TestSQLiteReadOnlyIsUnavailable(t *testing.T) {
+	t.Parallel()
+	tdb := dbtest.New(t, dbtest.SQLite, dbtest.Empty)
+	db := tdb.DB
+	createAccounts(t, db)
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB.SetMaxOpenConns(1) // the one connection the pragma is set on
+	if err := db.Exec("PRAGMA query_only = 1").Error; err != nil {
+		t.Fatal(err)
+	}
+	err = newTxManager(db).Transact(context.Background(), func(ctx context.Context) error {
+		return insertAccount(ctx, db, 1)
+	}, database.WithAttempts(1))
+	var ue *errs.UnavailableError
+	if !errors.As(err, &ue) || ue.MayHaveCommitted || !strings.Contains(err.Error(), "read-only") {
+		t.Fatalf("insert into a read-only database: %v, want ErrUnavailable saying read-only, nothing committed", err)
+	}
+	if err := db.Exec("PRAGMA query_only = 0").Error; err != nil {
+		t.Fatal(err)
+	}
+	if got := queryInt(t, db, "SELECT count(*) FROM accounts"); got != 0 {
+		t.Errorf("%d accounts after the refused insert, want 0", got)
+	}
 }

@@ -20,6 +20,13 @@ var (
 	ErrIrreversible = errors.New("migration cannot be reverted (no Down)")
 	// ErrNotEmpty: baseline needs an empty history.
 	ErrNotEmpty = errors.New("migration history is not empty")
+	// ErrTransactionPooling: the schema cannot be changed through a
+	// connection pooler in transaction mode (PgBouncer), since the
+	// migration lock is a session-level advisory lock that such a pooler
+	// does not keep; connect directly (database.migrations_url).
+	ErrTransactionPooling = errors.New("migrations need a direct connection to PostgreSQL: " +
+		"their session-level advisory lock does not survive PgBouncer's transaction pooling " +
+		"(database.pgbouncer is true); set database.migrations_url to a direct connection")
 )
 
 // MigrationError reports which migration failed, in which direction, and why.

@@ -72,12 +72,31 @@ func (m *MigrationManager) lockFuncs(conn *gorm.DB) (try func() (bool, error), r
 	if conn.Dialector.Name() == "postgres" {
 		try = func() (bool, error) {
 			var ok bool
-			err := conn.Raw("SELECT pg_try_advisory_lock(?)", advisoryLockKey).Scan(&ok).Error
-			return ok, err
+			if err := conn.Raw("SELECT pg_try_advisory_lock(?)", advisoryLockKey).Scan(&ok).Error; err != nil || !ok {
+				return ok, err
+			}
+			// Behind a transaction pooler the next statement may run in
+			// another server session than the one that took the lock:
+			// check that the lock is this session's before relying on it.
+			var mine bool
+			if err := conn.Raw(`SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+				AND pid = pg_backend_pid() AND classid = ? AND objid = ? AND objsubid = 1)`,
+				uint32(advisoryLockKey>>32), uint32(advisoryLockKey&0xffffffff)).Scan(&mine).Error; err != nil {
+				return false, err
+			}
+			if !mine {
+				m.log.Error("the migration lock was taken by another server session than this one's: the connection goes through a transaction pooler; " +
+					"the lock stays held by that session until it ends")
+				return false, fmt.Errorf("%w (the advisory lock just taken is not held by this session)", ErrTransactionPooling)
+			}
+			return true, nil
 		}
 		release = func() {
-			if err := bg.Exec("SELECT pg_advisory_unlock(?)", advisoryLockKey).Error; err != nil {
+			var released bool
+			if err := bg.Raw("SELECT pg_advisory_unlock(?)", advisoryLockKey).Scan(&released).Error; err != nil {
 				m.log.Error("release migration lock", "error", err)
+			} else if !released {
+				m.log.Error("release migration lock: this session did not hold it (a transaction pooler between this process and PostgreSQL?)")
 			}
 		}
 		return try, release, nil

@@ -30,6 +30,9 @@ type MigrationManager struct {
 	allowOutOfOrder bool
 	now             func() time.Time
 	metrics         *database.Metrics
+	// pooled: db goes through a transaction pooler (see
+	// WithTransactionPooling).
+	pooled bool
 }
 
 // Option configures a MigrationManager.
@@ -62,6 +65,12 @@ func WithMetrics(m *database.Metrics) Option { return func(mm *MigrationManager)
 // WithNowFunc sets the clock used for history timestamps (default: db's,
 // the database handle's one clock).
 func WithNowFunc(now func() time.Time) Option { return func(m *MigrationManager) { m.now = now } }
+
+// WithTransactionPooling says db goes through PgBouncer (or another pooler)
+// in transaction mode: the manager then reads the history and status as
+// usual but refuses every operation that changes the schema with
+// ErrTransactionPooling, since the migration lock would not hold.
+func WithTransactionPooling() Option { return func(m *MigrationManager) { m.pooled = true } }
 
 // NewMigrationManager returns a manager of migrations on db. The migrations
 // are sorted by version; problems with them (duplicate or malformed
@@ -283,6 +292,9 @@ func SortByVersion[T any](items []T, version func(T) string) {
 // creates nothing.
 func (m *MigrationManager) write(ctx context.Context, fn func(conn *gorm.DB, hist map[string]Record, res *Result) error) (*Result, error) {
 	res := &Result{DryRun: m.dryRun != nil}
+	if m.pooled && m.dryRun == nil {
+		return res, ErrTransactionPooling
+	}
 	err := m.db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
 		// A fresh session on the dedicated connection, so that each chained
 		// call starts a new statement.

@@ -98,7 +98,8 @@ func translateSQLite(liteErr *sqlite.Error, err error) error {
 		ce.Kind = errs.ErrInvalidInput
 		ce.Table, ce.Field = splitColumns(subject)
 	default:
-		return err
+		// A read-only file, a full disk, an I/O error: unavailable.
+		return database.TranslateUnavailable(err)
 	}
 	return ce
 }

@@ -65,13 +65,21 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		ctx := withRequestInfo(r.Context(), ri)
 		ctx = database.WithOperationID(ctx, id)
 		ctx, scope := database.WithQueryScope(ctx)
+		ctx, reads := database.WithReadTracking(ctx)
 		ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 		defer cancel()
 		w.Header().Set("X-Request-Id", id)
-		sw := &statusWriter{ResponseWriter: w}
-		if s.cfg.Debug {
-			sw.beforeHeader = func(h http.Header) { h.Set("X-Statement-Count", strconv.Itoa(scope.Queries())) }
-		}
+		sw := &statusWriter{ResponseWriter: w, beforeHeader: func(h http.Header) {
+			if s.cfg.Debug {
+				h.Set("X-Statement-Count", strconv.Itoa(scope.Queries()))
+			}
+			// A response read from a streaming replica says so, and how far
+			// behind the replica was (seconds, as last measured).
+			if _, lag, ok := reads.Replica(); ok {
+				h.Set("X-Served-By", "replica")
+				h.Set("X-Replica-Lag", strconv.FormatFloat(lag.Seconds(), 'f', 3, 64))
+			}
+		}}
 		s.metrics.inFlight.Inc()
 		defer s.metrics.inFlight.Dec()
 		r = r.WithContext(ctx)
@@ -89,6 +97,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			"bytes", sw.bytes, "duration", elapsed, "statements", scope.Queries()}
 		if ri.caller != nil {
 			attrs = append(attrs, "user_id", ri.caller.ID)
+		}
+		if name, lag, ok := reads.Replica(); ok {
+			attrs = append(attrs, "replica", name, "replica_lag", lag)
 		}
 		ri.log.Info("http request", attrs...)
 	})
@@ -127,6 +138,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		requestInfoFrom(r.Context()).caller = u
+		// The user's writes open their read-your-writes window: their own
+		// stale-OK reads then come from the writer for a while.
+		r = r.WithContext(database.WithSession(r.Context(), "user:"+strconv.FormatInt(u.ID, 10)))
 		next.ServeHTTP(w, r)
 	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"socialpredict/database"
 	"socialpredict/errs"
 	"socialpredict/models"
 	"socialpredict/repository"
@@ -84,7 +85,7 @@ func (s *Server) registerMarkets() {
 				}
 				f.CreatorID = u.ID
 			}
-			p, err := s.svc.Markets.List(ctx, f)
+			p, err := s.svc.Markets.List(database.StaleOK(ctx), f) // may come from a replica
 			now := s.svc.Now()
 			return replyPage(ctx, p, err, func(m *models.Market) Market { return marketView(m, now) })
 		})
@@ -115,7 +116,7 @@ func (s *Server) registerMarkets() {
 	huma.Register(s.api, s.operation("list-market-positions", http.MethodGet, "/v1/markets/{id}/positions",
 		"Every bettor's position in a market, with shares and value", public, http.StatusNotFound),
 		func(ctx context.Context, in *MarketPath) (*body[[]Holding], error) {
-			p, err := s.svc.Positions.MarketPositions(ctx, in.ID)
+			p, err := s.svc.Positions.MarketPositions(database.StaleOK(ctx), in.ID) // public positions: may come from a replica
 			return reply(ctx, holdingsView(p), err)
 		})
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"socialpredict/database"
 	"socialpredict/models"
 	"socialpredict/repository"
 	"socialpredict/service"
@@ -103,7 +104,7 @@ func (s *Server) registerUsers() {
 			if err != nil {
 				return nil, problemOf(ctx, err)
 			}
-			p, err := s.svc.Positions.ListByUser(ctx, u.ID, req)
+			p, err := s.svc.Positions.ListByUser(database.StaleOK(ctx), u.ID, req) // public positions: may come from a replica
 			return replyPage(ctx, p, err, positionView)
 		})
 
@@ -142,7 +143,7 @@ func (s *Server) registerUsers() {
 			if err != nil {
 				return nil, problemOf(ctx, err)
 			}
-			p, err := s.svc.Users.Leaderboard(ctx, req)
+			p, err := s.svc.Users.Leaderboard(database.StaleOK(ctx), req) // may come from a replica
 			return replyPage(ctx, p, err, userView)
 		})
 }

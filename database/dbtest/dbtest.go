@@ -111,6 +111,9 @@ func ForEachEngine(t *testing.T, fn func(t *testing.T, engine Engine)) {
 	t.Helper()
 	t.Parallel()
 	for _, engine := range Engines {
+		if engine == SQLite && ViaPgBouncer() {
+			continue // the run through PgBouncer is PostgreSQL's alone
+		}
 		t.Run(string(engine), func(t *testing.T) {
 			t.Parallel()
 			fn(t, engine)

@@ -78,8 +78,28 @@ func ping(u string) error {
 }
 
 // postgresConfig creates a fresh database cloned from schema's template and
-// returns the configuration that opens it.
+// returns the configuration that opens it: directly, or through the test
+// PgBouncer when the tests run through it (ViaPgBouncer).
 func postgresConfig(tb testing.TB, schema Schema) database.Config {
+	tb.Helper()
+	return newPostgres(tb, schema, ViaPgBouncer())
+}
+
+// PgBouncerConfig creates a fresh database cloned from schema's template
+// and returns the configuration that opens it through the test PgBouncer
+// (database.pgbouncer: true), with MigrationsURL the direct connection to
+// it, whatever SOCIALPREDICT_TEST_VIA_PGBOUNCER says; the test is skipped,
+// or fails, as PgBouncerURL says when there is no PgBouncer. The database
+// is dropped as New's are.
+func PgBouncerConfig(tb testing.TB, schema Schema) database.Config {
+	tb.Helper()
+	PgBouncerURL(tb)
+	return newPostgres(tb, schema, true)
+}
+
+// newPostgres creates the database; viaBouncer routes its configuration
+// through the test PgBouncer.
+func newPostgres(tb testing.TB, schema Schema, viaBouncer bool) database.Config {
 	tb.Helper()
 	admin, err := url.Parse(PostgresURL(tb))
 	if err != nil {
@@ -96,10 +116,19 @@ func postgresConfig(tb testing.TB, schema Schema) database.Config {
 		Database:   strings.TrimPrefix(admin.Path, "/"),
 		Options:    admin.RawQuery,
 		TestRole:   &role,
+		// PgBouncer keeps its server connections to the test database
+		// open after the test's pool closes: end them before the drop.
+		ForceTerminateConnections: viaBouncer,
 	}, migrator{schema})
 	cfg := testConfig()
 	cfg.Driver = database.DriverPostgres
 	cfg.URL = inst.URL()
+	if viaBouncer {
+		cfg.MigrationsURL = cfg.URL
+		cfg.URL = throughPgBouncer(tb, cfg.URL)
+		cfg.PgBouncer = true
+		cfg.PreparedStatements = false
+	}
 	return cfg
 }
 

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"socialpredict/migration"
-	"socialpredict/migration/migrations"
 )
 
 // migrateFlags are the flags the migrate subcommands share.
@@ -226,19 +225,23 @@ found.`,
 // withManager opens the database and runs fn with a manager of the
 // embedded migrations.
 func (a *app) withManager(c *cobra.Command, f *migrateFlags, fn func(*migration.MigrationManager) error) error {
-	db, cfg, err := a.openDB(c.Context())
+	cfg, err := a.load()
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	opts := []migration.Option{migration.WithLogger(a.logger(cfg)), migration.WithLockTimeout(f.lockTimeout)}
+	opts := []migration.Option{migration.WithLockTimeout(f.lockTimeout)}
 	if f.dryRun {
 		opts = append(opts, migration.WithDryRun(c.OutOrStdout()))
 	}
 	if f.outOfOrder {
 		opts = append(opts, migration.WithOutOfOrder())
 	}
-	return fn(migration.NewMigrationManager(db.GormDB(), migrations.All(), opts...))
+	mgr, closeDB, err := a.openMigrations(c.Context(), cfg, opts...)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	return fn(mgr)
 }
 
 // appliedCount returns how many migrations are recorded as applied.

@@ -49,7 +49,7 @@ Point it at PostgreSQL with --config FILE, SOCIALPREDICT_CONFIG or DATABASE_URL.
 	root.SetErr(env.Stderr)
 	root.PersistentFlags().StringVar(&a.configFile, "config", "",
 		"configuration file (YAML); default: $"+config.EnvConfigFile+", else built-in defaults")
-	root.AddCommand(a.versionCommand(), a.configCommand(), a.dbCommand(), a.migrateCommand(), a.seedCommand(), a.benchCommand(), a.serveCommand())
+	root.AddCommand(a.versionCommand(), a.configCommand(), a.dbCommand(), a.migrateCommand(), a.seedCommand(), a.benchCommand(), a.serveCommand(), a.chaosCommand())
 	return root
 }
 

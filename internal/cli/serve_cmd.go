@@ -86,7 +86,11 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 		return err
 	}
 	defer db.Close()
-	mgr := migration.NewMigrationManager(db.GormDB(), migrations.All(), migration.WithLogger(log), migration.WithMetrics(db.Metrics()))
+	mopts := []migration.Option{migration.WithLogger(log), migration.WithMetrics(db.Metrics())}
+	if cfg.Database.PgBouncer {
+		mopts = append(mopts, migration.WithTransactionPooling())
+	}
+	mgr := migration.NewMigrationManager(db.GormDB(), migrations.All(), mopts...)
 	if err := a.prepareSchema(ctx, cfg, mgr, f.migrate); err != nil {
 		return err
 	}
@@ -119,8 +123,22 @@ func (a *app) serve(ctx context.Context, f *serveFlags) error {
 // prepareSchema migrates SQLite (and PostgreSQL with --migrate), and
 // otherwise refuses a PostgreSQL schema that is not current.
 func (a *app) prepareSchema(ctx context.Context, cfg *config.Loaded, mgr *migration.MigrationManager, migrate bool) error {
-	if cfg.Database.Driver == database.DriverSQLite || migrate {
+	if cfg.Database.Driver == database.DriverSQLite {
 		_, err := mgr.Up(ctx)
+		return err
+	}
+	if migrate && cfg.Database.MigrationsURL == "" {
+		_, err := mgr.Up(ctx) // ErrTransactionPooling behind PgBouncer
+		return err
+	}
+	if migrate {
+		// Through database.migrations_url: a direct connection.
+		direct, closeDB, err := a.openMigrations(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer closeDB()
+		_, err = direct.Up(ctx)
 		return err
 	}
 	if err := mgr.CheckCurrent(ctx); err != nil {

@@ -91,6 +91,8 @@ func typeName(t reflect.Type) string {
 		return "integer"
 	case reflect.Float32, reflect.Float64:
 		return "number"
+	case reflect.Slice:
+		return "list of strings"
 	default:
 		return "string"
 	}

@@ -248,6 +248,10 @@ func (d decoder) mapping(n *yaml.Node, v reflect.Value, prefix string) {
 			d.mapping(vn, fv, path)
 			continue
 		}
+		if fv.Kind() == reflect.Slice {
+			d.list(vn, fv, path)
+			continue
+		}
 		d.scalar(vn, fv, path)
 	}
 }
@@ -266,23 +270,61 @@ func (d decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 	if isNull(n) {
 		s = ""
 	}
-	s, missing, malformed := Expand(s, d.lookup)
-	switch {
-	case malformed != "":
-		// The text is not quoted: the value may be a secret.
-		d.errs.Add(path, fmt.Sprintf("malformed variable reference at character %d of the value (an unclosed ${ or a name that is not letters, digits and _; line %d)",
-			strings.Index(s, malformed)+1, n.Line))
-		return
-	case len(missing) > 0:
-		for _, name := range missing {
-			d.errs.Add(path, fmt.Sprintf("environment variable %s is not set (line %d; write ${%s:-default} to give a default)", name, n.Line, name))
-		}
+	s, ok := d.expand(n, s, path)
+	if !ok {
 		return
 	}
 	if err := setScalar(v, s); err != nil {
 		d.errs.Add(path, fmt.Sprintf("%v (line %d)", err, n.Line))
 		return
 	}
+	d.sources[path] = Source{Kind: FromFile, Detail: fmt.Sprintf("%s:%d", d.file, n.Line)}
+}
+
+// expand expands the ${VAR} references of s, the text of node n, and
+// reports problems at path; ok is false when there were any.
+func (d decoder) expand(n *yaml.Node, s, path string) (string, bool) {
+	s, missing, malformed := Expand(s, d.lookup)
+	switch {
+	case malformed != "":
+		// The text is not quoted: the value may be a secret.
+		d.errs.Add(path, fmt.Sprintf("malformed variable reference at character %d of the value (an unclosed ${ or a name that is not letters, digits and _; line %d)",
+			strings.Index(s, malformed)+1, n.Line))
+		return "", false
+	case len(missing) > 0:
+		for _, name := range missing {
+			d.errs.Add(path, fmt.Sprintf("environment variable %s is not set (line %d; write ${%s:-default} to give a default)", name, n.Line, name))
+		}
+		return "", false
+	}
+	return s, true
+}
+
+// list decodes a list of strings: a YAML sequence of single values, each
+// expanded like a scalar, or one value holding a comma-separated list (as
+// the environment variable does).
+func (d decoder) list(n *yaml.Node, v reflect.Value, path string) {
+	n = resolveAlias(n)
+	if n.Kind != yaml.SequenceNode {
+		d.scalar(n, v, path)
+		return
+	}
+	items := make([]string, 0, len(n.Content))
+	for _, item := range n.Content {
+		item = resolveAlias(item)
+		if item.Kind != yaml.ScalarNode || isNull(item) {
+			d.errs.Add(path, fmt.Sprintf("expected a list of single values (line %d)", item.Line))
+			return
+		}
+		s, ok := d.expand(item, item.Value, path)
+		if !ok {
+			return
+		}
+		if s = strings.TrimSpace(s); s != "" {
+			items = append(items, s)
+		}
+	}
+	v.Set(reflect.ValueOf(items))
 	d.sources[path] = Source{Kind: FromFile, Detail: fmt.Sprintf("%s:%d", d.file, n.Line)}
 }
 

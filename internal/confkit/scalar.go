@@ -28,6 +28,18 @@ func setScalar(v reflect.Value, s string) error {
 		return nil
 	}
 	switch v.Kind() {
+	case reflect.Slice:
+		if v.Type().Elem().Kind() != reflect.String {
+			return fmt.Errorf("unsupported configuration type %s", v.Type())
+		}
+		// A comma-separated list (the environment's form of a list).
+		items := []string{}
+		for _, item := range strings.Split(s, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				items = append(items, item)
+			}
+		}
+		v.Set(reflect.ValueOf(items))
 	case reflect.String:
 		v.SetString(s)
 	case reflect.Bool:
@@ -61,6 +73,12 @@ func formatScalar(v reflect.Value) string {
 		return FormatDuration(time.Duration(v.Int()))
 	}
 	switch v.Kind() {
+	case reflect.Slice:
+		items := make([]string, v.Len())
+		for i := range items {
+			items[i] = formatScalar(v.Index(i))
+		}
+		return "[" + strings.Join(items, ", ") + "]"
 	case reflect.String:
 		if v.String() == "" {
 			return `""`

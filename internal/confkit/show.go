@@ -31,6 +31,13 @@ func displayValue(k Key, v reflect.Value) string {
 	case "":
 		return formatScalar(v)
 	case "url":
+		if v.Kind() == reflect.Slice {
+			items := make([]string, v.Len())
+			for i := range items {
+				items[i] = RedactURL(v.Index(i).String())
+			}
+			return "[" + strings.Join(items, ", ") + "]"
+		}
 		return RedactURL(v.String())
 	default:
 		if v.String() == "" {
@@ -77,7 +84,7 @@ func Reference(w io.Writer, defaults any, envPrefix string) error {
 	}
 	for _, k := range Keys(defaults, envPrefix) {
 		def := formatScalar(k.field(root))
-		if k.Secret != "" && def != `""` {
+		if k.Secret != "" && def != `""` && def != "[]" {
 			def = Masked
 		}
 		doc := strings.ReplaceAll(k.Doc, "|", `\|`)
