@@ -87,7 +87,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		route := r.Pattern
+		route := ri.route
 		if route == "" || route == "/" {
 			route = "unmatched"
 		}
@@ -220,4 +220,16 @@ func serveRecovering(next http.Handler, sw *statusWriter, r *http.Request) {
 		}
 	}()
 	next.ServeHTTP(sw, r)
+}
+
+// recordRoute notes the route pattern the mux chose in the request's info,
+// for observe: middleware between them may pass the mux a new *Request
+// (with a context of its own), whose Pattern observe would not see.
+func recordRoute(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		if ri := requestInfoFrom(r.Context()); ri != nil {
+			ri.route = r.Pattern
+		}
+	})
 }

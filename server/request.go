@@ -16,7 +16,9 @@ import (
 // its context.
 type requestInfo struct {
 	id, path string
-	log      *slog.Logger
+	// route is the route pattern that served the request ("" until known).
+	route string
+	log   *slog.Logger
 	// caller is the authenticated user, nil for an anonymous request.
 	caller *models.User
 	// maxBody is server.max_body_bytes, for the detail of a 413.

@@ -83,7 +83,7 @@ func New(cfg Config, o Options) (*Server, error) {
 	s.api = newAPI(s.mux)
 	s.register()
 	s.mux.HandleFunc("/", s.unrouted)
-	s.handler = s.observe(s.limitBody(s.authenticate(s.rateLimit(s.mux))))
+	s.handler = s.observe(s.limitBody(s.authenticate(s.rateLimit(recordRoute(s.mux)))))
 	return s, nil
 }
 
