@@ -181,7 +181,7 @@ func (r *Report) Markdown() string {
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	p("# Performance\n\n")
-	p("Written by `socialpredict bench --all` (rerun it to refresh this page; about 8 minutes). ")
+	p("Written by `socialpredict bench --all` (rerun it to refresh this page; about 6 minutes). ")
 	if r.Quick {
 		p("**Quick mode: tiny sizes and runs; the figures mean nothing.** ")
 	}

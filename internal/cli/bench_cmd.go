@@ -48,7 +48,7 @@ works in scratch files in a new directory beside sqlite.path, removed
 afterwards; there is no pgbench comparison and no interactive measurement
 (PlaceBet is always an interactive transaction on SQLite).
 
-With --all, run the whole performance suite instead (about 8 minutes with the
+With --all, run the whole performance suite instead (about 6 minutes with the
 defaults) against the configured PostgreSQL, or postgres@127.0.0.1:5432 when
 none is configured (the command fails when that is not reachable), and write
 docs/performance.md (--out) with its chart: pgbench as the anchor, PlaceBet
