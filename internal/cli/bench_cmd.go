@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,8 @@ import (
 func (a *app) benchCommand() *cobra.Command {
 	o := bench.Options{}
 	var noPgBench, asJSON bool
+	so := bench.SuiteOptions{}
+	var all bool
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure PlaceBet (directly and over HTTP) against pgbench, and a large resolution",
@@ -43,9 +46,21 @@ On PostgreSQL the configured database must be reached as a role that may create
 databases: each run creates scratch databases and drops them. On SQLite each run
 works in scratch files in a new directory beside sqlite.path, removed
 afterwards; there is no pgbench comparison and no interactive measurement
-(PlaceBet is always an interactive transaction on SQLite).`,
+(PlaceBet is always an interactive transaction on SQLite).
+
+With --all, run the whole performance suite instead (about 6 minutes with the
+defaults) against the configured PostgreSQL, or postgres@127.0.0.1:5432 when
+none is configured (the command fails when that is not reachable), and write
+docs/performance.md (--out) with its chart: pgbench as the anchor, PlaceBet
+through the service (monitoring on and off, prepared statements off), the same
+place_bet call on raw pgx as the limit, HTTP, pool scaling, SQLite, reads,
+bulk inserts and resolution, each the median of --rounds interleaved runs, and
+a PASS/FAIL line for each target of issue 13.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if all {
+				return a.benchAll(cmd, so)
+			}
 			if err := o.Validate(); err != nil {
 				return flagError(err)
 			}
@@ -91,6 +106,54 @@ afterwards; there is no pgbench comparison and no interactive measurement
 	cmd.Flags().BoolVar(&o.HTTP, "http", false, "also measure POST /v1/markets/{id}/bets through the API server in this process")
 	cmd.Flags().IntSliceVar(&o.HTTPConcurrency, "http-concurrency", []int{8, 32}, fmt.Sprintf("requests in flight for --http, each 1 to %d", bench.MaxWorkers))
 	cmd.Flags().StringVar(&o.HTTPProfile, "http-cpuprofile", "", "write a CPU profile of this process (server and load generator) during the --http measurements to this file")
+	cmd.Flags().BoolVar(&all, "all", false, "run the whole performance suite against PostgreSQL and write --out (see docs/performance.md); the other measurement flags are ignored")
+	cmd.Flags().BoolVar(&so.Quick, "quick", false, "with --all: tiny sizes, for testing the suite (the figures mean nothing)")
+	cmd.Flags().StringVar(&so.Out, "out", "docs/performance.md", "with --all: the report to write (the SVG chart goes beside it)")
+	cmd.Flags().DurationVar(&so.RunLen, "run", 3*time.Second, "with --all: length of one timed run")
+	cmd.Flags().IntVar(&so.Rounds, "rounds", 3, "with --all: interleaved runs of every measurement (at least 3)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON (durations in nanoseconds)")
 	return cmd
+}
+
+// benchAll runs the performance suite (bench --all).
+func (a *app) benchAll(cmd *cobra.Command, so bench.SuiteOptions) error {
+	cfg, err := a.load()
+	if err != nil {
+		return err
+	}
+	admin := cfg.Database
+	if admin.Driver == database.DriverSQLite {
+		const local = "127.0.0.1:5432"
+		c, err := net.DialTimeout("tcp", local, 2*time.Second)
+		if err != nil {
+			return fmt.Errorf("bench --all needs PostgreSQL: none is configured (database.url, DATABASE_URL) and %s is not reachable: %v", local, err)
+		}
+		c.Close()
+		admin = database.DefaultConfig()
+		admin.Driver = database.DriverPostgres
+		admin.URL = "postgres://postgres@" + local + "/postgres?sslmode=disable"
+	}
+	so.Admin, so.Log = admin, a.logger(cfg)
+	if so.PgBench = bench.FindPgBench(); so.PgBench == "" {
+		return errors.New("pgbench not found (install PostgreSQL's client tools)")
+	}
+	rep, err := bench.RunSuite(cmd.Context(), so)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "wrote %s in %s\n", so.Out, rep.Finished.Sub(rep.Started).Round(time.Second))
+	for _, t := range rep.Targets {
+		v := "FAIL"
+		if t.Pass {
+			v = "PASS"
+		}
+		fmt.Fprintf(out, "%s  %s: %s\n", v, t.Text, t.Figure)
+	}
+	for _, c := range rep.Checks {
+		if len(c.Violations) > 0 {
+			return fmt.Errorf("invariant violations after %s", c.After)
+		}
+	}
+	return nil
 }
