@@ -235,12 +235,12 @@ ORDER BY size_bytes DESC, schema, "table", index`).Scan(&rows).Error
 		u := row.IndexUsage
 		if row.Enforces {
 			u.Message = fmt.Sprintf("index %s on %s.%s (%s) has not been scanned %s, but it enforces uniqueness or backs a constraint: kept",
-				u.Index, u.Schema, u.Table, byteSize(u.SizeBytes), r.since())
+				u.Index, u.Schema, u.Table, ByteSize(u.SizeBytes), r.since())
 			r.UnusedUniqueIndexes = append(r.UnusedUniqueIndexes, u)
 			continue
 		}
 		u.Message = fmt.Sprintf("unused index %s on %s.%s (%s): not scanned once %s, yet every write maintains it; drop it unless a rare query needs it",
-			u.Index, u.Schema, u.Table, byteSize(u.SizeBytes), r.since())
+			u.Index, u.Schema, u.Table, ByteSize(u.SizeBytes), r.since())
 		r.UnusedIndexes = append(r.UnusedIndexes, u)
 	}
 	return err
@@ -260,7 +260,7 @@ ORDER BY t.seq_tup_read DESC, schema, "table"`, o.MinRows, o.MinSeqScans, o.SeqS
 	for i := range r.MissingIndexCandidates {
 		t := &r.MissingIndexCandidates[i]
 		t.Message = fmt.Sprintf("missing index? table %s.%s (%d rows, %s) was read by %d sequential scans and %d index scans %s (%.0f%% sequential, %d rows read sequentially): find the queries that filter it on unindexed columns (pg_stat_statements, db explain) and index them",
-			t.Schema, t.Table, t.Rows, byteSize(t.SizeBytes), t.SeqScans, t.IndexScans, r.since(), 100*t.SeqScanShare, t.SeqRowsRead)
+			t.Schema, t.Table, t.Rows, ByteSize(t.SizeBytes), t.SeqScans, t.IndexScans, r.since(), 100*t.SeqScanShare, t.SeqRowsRead)
 	}
 	return err
 }
@@ -400,8 +400,8 @@ LIMIT ?`, o.SlowStatements).Scan(&r.SlowStatements).Error
 	return nil
 }
 
-// byteSize renders n bytes for people: "16 kB", "3.2 MB".
-func byteSize(n int64) string {
+// ByteSize renders n bytes for people: "16 kB", "3.2 MB".
+func ByteSize(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d bytes", n)

@@ -47,7 +47,7 @@ func Advise(settings []Setting, sc SettingsContext) []Setting {
 		if sc.TempBytes >= tempBytesWarn {
 			status = SettingWarn
 		}
-		set("work_mem", status, fmt.Sprintf("this database wrote %s to temporary files since statistics were reset: sorts and hashes larger than work_mem spill to disk (index builds count too, against maintenance_work_mem); raise it (it applies per sort or hash, per connection: mind max_connections × work_mem) or find the queries with log_temp_files", byteSize(sc.TempBytes)))
+		set("work_mem", status, fmt.Sprintf("this database wrote %s to temporary files since statistics were reset: sorts and hashes larger than work_mem spill to disk (index builds count too, against maintenance_work_mem); raise it (it applies per sort or hash, per connection: mind max_connections × work_mem) or find the queries with log_temp_files", ByteSize(sc.TempBytes)))
 	}
 	maxConns, reserved := number("max_connections"), number("superuser_reserved_connections")
 	switch {

@@ -96,25 +96,9 @@ func (b *builder) bloatFindings(name, kind string, list []diagnostics.Bloat) {
 			what, fix = x.Index+" on "+what, "REINDEX INDEX CONCURRENTLY "+x.Index
 		}
 		b.r.add("indexes", name, StatusWarn, fmt.Sprintf("%s %s is about %.0f%% bloat: %s of %s wasted (estimated from its statistics); %s reclaims it",
-			kind, what, x.WastedPct, byteSize(x.WastedBytes), byteSize(x.Bytes), fix))
+			kind, what, x.WastedPct, diagnostics.ByteSize(x.WastedBytes), diagnostics.ByteSize(x.Bytes), fix))
 	}
 	if !found {
-		b.r.add("indexes", name, StatusOK, fmt.Sprintf("no %s estimated %.0f%%+ bloated with %s+ wasted", kind, b.opts.BloatPct, byteSize(b.opts.BloatBytes)))
+		b.r.add("indexes", name, StatusOK, fmt.Sprintf("no %s estimated %.0f%%+ bloated with %s+ wasted", kind, b.opts.BloatPct, diagnostics.ByteSize(b.opts.BloatBytes)))
 	}
-}
-
-// byteSize renders n bytes for people: "16 kB", "3.2 MB".
-func byteSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	v, suffix := float64(n)/unit, "kB"
-	for _, s := range []string{"MB", "GB", "TB"} {
-		if v < unit {
-			break
-		}
-		v, suffix = v/unit, s
-	}
-	return fmt.Sprintf("%.1f %s", v, suffix)
 }

@@ -29,14 +29,14 @@ func (b *builder) sqlite() {
 	free := file.FreelistCount * file.PageSize
 	if file.FreePct >= o.SQLiteFreePct && free >= o.SQLiteFreeBytes {
 		r.add("sqlite", "freelist", StatusWarn, fmt.Sprintf("%d of %d pages (%.0f%%, %s) are free: VACUUM would give them back to the file system (it rewrites the file and blocks writers meanwhile)",
-			file.FreelistCount, file.PageCount, file.FreePct, byteSize(free)))
+			file.FreelistCount, file.PageCount, file.FreePct, diagnostics.ByteSize(free)))
 	} else {
 		r.add("sqlite", "freelist", StatusOK, fmt.Sprintf("%d of %d pages free (%.1f%%)", file.FreelistCount, file.PageCount, file.FreePct))
 	}
 	if file.WALBytes >= o.SQLiteWALBytes {
-		r.add("sqlite", "wal", StatusWarn, fmt.Sprintf("the write-ahead log is %s: checkpoints cannot reset it while readers stay open; look for long reads or transactions that never end", byteSize(file.WALBytes)))
+		r.add("sqlite", "wal", StatusWarn, fmt.Sprintf("the write-ahead log is %s: checkpoints cannot reset it while readers stay open; look for long reads or transactions that never end", diagnostics.ByteSize(file.WALBytes)))
 	} else {
-		r.add("sqlite", "wal", StatusOK, fmt.Sprintf("write-ahead log %s (journal_mode %s)", byteSize(file.WALBytes), file.JournalMode))
+		r.add("sqlite", "wal", StatusOK, fmt.Sprintf("write-ahead log %s (journal_mode %s)", diagnostics.ByteSize(file.WALBytes), file.JournalMode))
 	}
 	if len(file.Stat1) == 0 {
 		r.add("sqlite", "sqlite_stat1", StatusInfo, "no planner statistics (sqlite_stat1 is empty): ANALYZE, or PRAGMA optimize, lets SQLite choose between indexes knowing the data")
