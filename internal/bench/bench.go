@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"socialpredict/dal"
@@ -258,43 +257,15 @@ func (s sample) row(w int) Row {
 }
 
 // placeBets runs workers placing random bets for d.
-func placeBets(ctx context.Context, svc *service.Services, users, markets []int64, workers int, d time.Duration) sample {
-	var (
-		mu  sync.Mutex
-		out sample
-		wg  sync.WaitGroup
-	)
-	deadline := time.Now().Add(d)
-	start := time.Now()
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
-			var mine []time.Duration
-			bad := 0
-			for time.Now().Before(deadline) && ctx.Err() == nil {
-				outcome := models.OutcomeYes
-				if rng.IntN(2) == 0 {
-					outcome = models.OutcomeNo
-				}
-				t0 := time.Now()
-				_, err := svc.Bets.PlaceBet(ctx, users[rng.IntN(len(users))], markets[rng.IntN(len(markets))], outcome, int64(1+rng.IntN(10)), "")
-				if err != nil {
-					bad++
-					continue
-				}
-				mine = append(mine, time.Since(t0))
-			}
-			mu.Lock()
-			out.latencies = append(out.latencies, mine...)
-			out.errs += bad
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	out.elapsed = time.Since(start)
-	return out
+func placeBets(ctx context.Context, svc *service.Services, users, markets []int64, w int, d time.Duration) sample {
+	return workers(ctx, w, d, func(rng *rand.Rand) error {
+		outcome := models.OutcomeYes
+		if rng.IntN(2) == 0 {
+			outcome = models.OutcomeNo
+		}
+		_, err := svc.Bets.PlaceBet(ctx, users[rng.IntN(len(users))], markets[rng.IntN(len(markets))], outcome, int64(1+rng.IntN(10)), "")
+		return err
+	})
 }
 
 // resolveLarge seeds one market with n bets in a scratch database and times
