@@ -63,6 +63,16 @@ type Config struct {
 	TransactionRetry TxRetryConfig     `yaml:"transaction_retry"`
 	Monitoring       MonitoringConfig  `yaml:"monitoring"`
 	HealthCheck      HealthCheckConfig `yaml:"health_check"`
+	GroupCommit      GroupCommitConfig `yaml:"group_commit"`
+}
+
+// GroupCommitConfig configures group commit of bets on PostgreSQL (see
+// Group): bets that arrive while earlier ones are being placed wait and go
+// to the database together, one round trip and one transaction for many.
+type GroupCommitConfig struct {
+	Enabled     bool `yaml:"enabled" doc:"PostgreSQL: place concurrent bets together (group commit). A bet that finds fewer than max_in_flight batches running goes at once and alone; the others wait for the next batch, placed in one round trip and one transaction, each bet accepted or refused exactly as if alone (an unexpected error places them again one by one). Bets inside a caller's transaction are never grouped. SQLite ignores it."`
+	MaxBatch    int  `yaml:"max_batch" doc:"Most bets in one batch (1 to 1000)."`
+	MaxInFlight int  `yaml:"max_in_flight" doc:"Most batches (a lone bet is a batch of one) running at once; more concurrent bets queue for the next batch (1 to 10000). About the database server's cores: fewer batches in flight make larger batches."`
 }
 
 // SQLiteConfig configures the embedded SQLite engine.
@@ -158,6 +168,11 @@ func DefaultConfig() Config {
 			Interval: 30 * time.Second,
 			Timeout:  5 * time.Second,
 			Retries:  3,
+		},
+		GroupCommit: GroupCommitConfig{
+			Enabled:     true,
+			MaxBatch:    64,
+			MaxInFlight: 2,
 		},
 	}
 }

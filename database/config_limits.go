@@ -23,6 +23,8 @@ const (
 	maxHealthInterval  = 24 * time.Hour
 	maxHealthTimeout   = time.Hour
 	maxHealthRetries   = 1000
+	maxGroupBatch      = 1000
+	maxGroupInFlight   = 10_000
 	// The health checker's own options (set in code, not configured).
 	maxHealthThreshold = 7 * 24 * time.Hour
 	maxHealthWindow    = 1_000_000
@@ -52,6 +54,10 @@ func (c Config) validateNumbers(errs *confkit.Errors) {
 	errs.CheckPositiveDuration(k+"connect_retry.initial_backoff", r.InitialBackoff, maxConnectWait)
 	errs.CheckPositiveDuration(k+"connect_retry.attempt_timeout", r.AttemptTimeout, maxConnectWait)
 	maxBackoff(errs, "connect_retry", r.InitialBackoff, r.MaxBackoff, maxConnectWait)
+
+	g := c.GroupCommit
+	errs.CheckInt(k+"group_commit.max_batch", int64(g.MaxBatch), 1, maxGroupBatch)
+	errs.CheckInt(k+"group_commit.max_in_flight", int64(g.MaxInFlight), 1, maxGroupInFlight)
 
 	t := c.TransactionRetry
 	errs.CheckInt(k+"transaction_retry.attempts", int64(t.Attempts), 1, maxTxAttempts)

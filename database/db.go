@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,6 +42,8 @@ type shared struct {
 	health   *DatabaseHealthChecker
 	// replicas are the streaming replicas (nil: none configured).
 	replicas *replicaSet
+	// groups are the group commits by name (see GroupOf).
+	groups sync.Map
 }
 
 // NewDatabase opens the database cfg describes and returns its handle once a

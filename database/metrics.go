@@ -12,6 +12,9 @@ import (
 // OpenTelemetry database client buckets, 1 ms to 10 s.
 var LatencyBuckets = []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10}
 
+// GroupCommitBuckets are the buckets of db_group_commit_batch_size.
+var GroupCommitBuckets = []float64{1, 2, 4, 8, 16, 32, 64, 128}
+
 // Metrics are the Prometheus collectors of the database layer. They live on
 // the registry given to NewMetrics; nothing is global.
 type Metrics struct {
@@ -53,6 +56,12 @@ type Metrics struct {
 	// ReplicaFallbacks: db_replica_fallbacks_total{reason}, stale-OK reads
 	// that went to the writer (read_your_writes, no_replica_in_rotation).
 	ReplicaFallbacks *prometheus.CounterVec
+	// GroupCommitBatchSize: db_group_commit_batch_size{group}, the number of
+	// items in each batch a Group ran (1: a lone item).
+	GroupCommitBatchSize *prometheus.HistogramVec
+	// GroupCommitFallbacks: db_group_commit_fallbacks_total{group}, batches
+	// that failed as a whole and whose items were run again one by one.
+	GroupCommitFallbacks *prometheus.CounterVec
 
 	reg prometheus.Registerer
 }
@@ -106,11 +115,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		ReplicaFallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "db_replica_fallbacks_total", Help: "Stale-OK reads sent to the writer, by reason.",
 		}, []string{"reason"}),
+		GroupCommitBatchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "db_group_commit_batch_size", Help: "Items in each group-commit batch (1: a lone item).", Buckets: GroupCommitBuckets,
+		}, []string{"group"}),
+		GroupCommitFallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "db_group_commit_fallbacks_total", Help: "Group-commit batches that failed as a whole and were run again one item at a time.",
+		}, []string{"group"}),
 		reg: reg,
 	}
 	reg.MustRegister(m.QueryDuration, m.QueryErrors, m.SlowQueries, m.NPlusOne, m.Transactions, m.TransactionDuration,
 		m.TransactionRetries, m.HealthStatus, m.HealthCheckDuration, m.MigrationsApplied, m.WriteQueueWait,
-		m.ReplicaLag, m.ReplicaInRotation, m.ReplicaReads, m.ReplicaFallbacks)
+		m.ReplicaLag, m.ReplicaInRotation, m.ReplicaReads, m.ReplicaFallbacks,
+		m.GroupCommitBatchSize, m.GroupCommitFallbacks)
 	return m
 }
 

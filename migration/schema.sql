@@ -152,6 +152,35 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION public.place_bets(p_user_ids bigint[], p_market_ids bigint[], p_outcomes text[], p_amounts bigint[], p_yes bigint[], p_no bigint[], p_keys text[], p_nows timestamp with time zone[], p_buy_fees bigint[], p_first_fees bigint[], p_max_debts bigint[], p_p0s double precision[], p_i0s bigint[], p_y0s bigint[], p_n0s bigint[]) RETURNS TABLE(ord integer, duplicate_id bigint, bet_id bigint, probability double precision, cost bigint, locked bigint, status text, closes_at timestamp with time zone, placed_at timestamp with time zone)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	v_n integer := cardinality(p_user_ids);
+BEGIN
+	IF v_n IS NULL OR v_n = 0 THEN
+		RETURN;
+	END IF;
+	IF cardinality(p_market_ids) <> v_n OR cardinality(p_outcomes) <> v_n OR cardinality(p_amounts) <> v_n
+		OR cardinality(p_yes) <> v_n OR cardinality(p_no) <> v_n OR cardinality(p_keys) <> v_n
+		OR cardinality(p_nows) <> v_n OR cardinality(p_buy_fees) <> v_n OR cardinality(p_first_fees) <> v_n
+		OR cardinality(p_max_debts) <> v_n OR cardinality(p_p0s) <> v_n OR cardinality(p_i0s) <> v_n
+		OR cardinality(p_y0s) <> v_n OR cardinality(p_n0s) <> v_n THEN
+		RAISE EXCEPTION 'place_bets: arrays of different lengths' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM 1 FROM markets m WHERE m.id = ANY (p_market_ids) ORDER BY m.id FOR NO KEY UPDATE;
+	PERFORM 1 FROM users u WHERE u.id = ANY (p_user_ids) ORDER BY u.id FOR NO KEY UPDATE;
+	FOR i IN 1 .. v_n LOOP
+		ord := i;
+		SELECT b.duplicate_id, b.bet_id, b.probability, b.cost, b.locked, b.status, b.closes_at, b.placed_at
+		INTO duplicate_id, bet_id, probability, cost, locked, status, closes_at, placed_at
+		FROM place_bet(p_user_ids[i], p_market_ids[i], p_outcomes[i], p_amounts[i], p_yes[i], p_no[i], p_keys[i],
+			p_nows[i], p_buy_fees[i], p_first_fees[i], p_max_debts[i], p_p0s[i], p_i0s[i], p_y0s[i], p_n0s[i]) AS b;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
 CREATE TABLE public.api_keys (
     id bigint NOT NULL,
     user_id bigint NOT NULL,

@@ -15,7 +15,10 @@ import (
 // PostgreSQL in one statement (PlaceStatement) unless p.Interactive, and
 // otherwise as an interactive transaction (placeInteractive), the portable
 // path. The result reads the same on both: a placed or repeated bet, or the
-// market state that refused it. A repeated idempotency key returns the bet
+// market state that refused it. On PostgreSQL outside a transaction, with
+// database.group_commit enabled, the bet goes through the database's group
+// commit (placeGrouped): alone when the database is not busy, else in one
+// call of place_bets with the bets that waited with it. A repeated idempotency key returns the bet
 // first placed with it, also when that bet was committed concurrently by
 // another transaction while this one ran (then the interactive path's
 // insert fails on the key, its transaction or savepoint rolls back, and the
@@ -32,13 +35,16 @@ func (r *betRepository) Place(ctx context.Context, p BetPlacement) (*Placement, 
 		out *Placement
 		err error
 	)
-	if r.db.Driver() == database.DriverPostgres && !p.Interactive {
-		out, err = r.PlaceStatement(ctx, p)
-	} else {
+	switch {
+	case r.db.Driver() != database.DriverPostgres || p.Interactive:
 		err = r.db.Transactions().Transact(r.db.Context(ctx), func(ctx context.Context) (err error) {
 			out, err = r.placeInteractive(ctx, p)
 			return err
 		})
+	case r.db.Config().GroupCommit.Enabled && !r.db.InTransaction(ctx):
+		out, err = r.placeGrouped(ctx, p)
+	default:
+		out, err = r.PlaceStatement(ctx, p)
 	}
 	if err != nil && p.Key != "" && errors.Is(err, errs.ErrConflict) {
 		if b, getErr := r.GetByIdempotencyKey(ctx, p.UserID, p.Key); getErr == nil {

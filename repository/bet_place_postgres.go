@@ -78,6 +78,11 @@ type placeRow struct {
 	PlacedAt    time.Time
 }
 
+// scan reads a result row of place_bet into res.
+func (res *placeRow) scan(row pgx.Row) error {
+	return row.Scan(&res.DuplicateID, &res.BetID, &res.Probability, &res.Cost, &res.Locked, &res.Status, &res.ClosesAt, &res.PlacedAt)
+}
+
 // betSavepoint is the savepoint a bet runs in inside a caller's
 // transaction, so that a refused bet leaves that transaction usable.
 const betSavepoint = "place_bet"
@@ -105,9 +110,7 @@ func (r *betRepository) PlaceStatement(ctx context.Context, p BetPlacement) (*Pl
 	args := []any{p.UserID, p.MarketID, string(p.Outcome), p.Amount, yes, no, key, p.Now.UTC(),
 		p.BuyFee, p.FirstFee, p.MaxDebt, p.P0, p.I0, p.Y0, p.N0}
 	var res placeRow
-	scan := func(row pgx.Row) error {
-		return row.Scan(&res.DuplicateID, &res.BetID, &res.Probability, &res.Cost, &res.Locked, &res.Status, &res.ClosesAt, &res.PlacedAt)
-	}
+	scan := func(row pgx.Row) error { return res.scan(row) }
 	// Retried as a transaction would be outside one; once inside one.
 	err := r.db.Transactions().Transact(ctx, func(ctx context.Context) error {
 		return r.db.Raw(ctx, func(dc any) error {
@@ -129,17 +132,22 @@ func (r *betRepository) PlaceStatement(ctx context.Context, p BetPlacement) (*Pl
 	if err != nil {
 		return nil, TranslateError(err)
 	}
+	return p.placement(res), nil
+}
+
+// placement is what the result row res of p's placement says.
+func (p BetPlacement) placement(res placeRow) *Placement {
 	out := &Placement{Found: res.Locked > 0 || res.DuplicateID.Valid, Status: models.MarketStatus(res.Status.String),
 		ClosesAt: res.ClosesAt.Time.UTC(), PlacedAt: res.PlacedAt.UTC()}
 	switch {
 	case res.BetID.Valid:
 		out.Bet = &models.Bet{ID: res.BetID.Int64, UserID: p.UserID, MarketID: p.MarketID, Outcome: p.Outcome,
 			Amount: p.Amount, Fee: res.Cost.Int64 - p.Amount, ProbabilityAfter: res.Probability.Float64,
-			PlacedAt: out.PlacedAt, IdempotencyKey: key}
+			PlacedAt: out.PlacedAt, IdempotencyKey: p.keyPtr()}
 	case res.DuplicateID.Valid:
 		out.DuplicateID = res.DuplicateID.Int64
 	}
-	return out, nil
+	return out
 }
 
 // placeInSavepoint runs placeBetSQL in the savepoint betSavepoint of the

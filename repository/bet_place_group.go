@@ -1,0 +1,150 @@
+package repository
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"socialpredict/database"
+)
+
+// betGroup names the bets' group commit (db_group_commit_batch_size{group="bets"}).
+const betGroup = "bets"
+
+// placeBetsSQL places a batch of bets in one statement: a call of the
+// function place_bets (migration 006), one array per parameter of
+// placeBetSQL, one result row per bet with its 1-based position first.
+const placeBetsSQL = `SELECT ord, duplicate_id, bet_id, probability, cost, locked, status, closes_at, placed_at
+FROM place_bets($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[],
+	$8::timestamptz[], $9::bigint[], $10::bigint[], $11::bigint[], $12::float8[], $13::bigint[], $14::bigint[], $15::bigint[])`
+
+// placed is the outcome of one bet of a batch.
+type placed struct {
+	placement *Placement
+	err       error
+}
+
+// placeGrouped places p through the database's group commit (see
+// database.Group): at once and alone with PlaceStatement when fewer than
+// group_commit.max_in_flight batches are running, else with the bets
+// that wait with it, in one call of place_bets (placeBatch). It returns
+// ctx's error when ctx ended while the bet waited (then nothing was
+// written).
+func (r *betRepository) placeGrouped(ctx context.Context, p BetPlacement) (*Placement, error) {
+	res, err := database.GroupOf(r.db, betGroup, r.placeBatch).Do(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return res.placement, res.err
+}
+
+// placeBatch places a batch of bets of placeGrouped, in order: one bet with
+// PlaceStatement, more with place_bets in one statement. When that
+// statement fails as a whole and surely wrote nothing (the database
+// reported an error, or the statement never reached it), each bet is placed
+// again alone, in order, so that the bet at fault fails on its own and the
+// others are placed; any other failure (the connection lost while the
+// statement ran) is every bet's error, since the batch may have committed.
+func (r *betRepository) placeBatch(ctx context.Context, ps []BetPlacement) []placed {
+	out := make([]placed, len(ps))
+	if len(ps) > 1 {
+		err := r.placeMany(ctx, ps, out)
+		if err == nil {
+			return out
+		}
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) && !pgconn.SafeToRetry(err) {
+			err = TranslateError(err)
+			for i := range out {
+				out[i] = placed{err: err}
+			}
+			return out
+		}
+		database.GroupOf(r.db, betGroup, r.placeBatch).Fallback()
+		r.db.Logger().WarnContext(ctx, "group commit: batch failed, placing its bets one by one",
+			"bets", len(ps), "error", TranslateError(err))
+	}
+	for i, p := range ps {
+		out[i].placement, out[i].err = r.PlaceStatement(ctx, p)
+	}
+	return out
+}
+
+// placeMany places ps with one call of place_bets, outside any
+// transaction (the statement is its own), retried on a deadlock or
+// serialization failure, and sets each bet's placement in out. It returns
+// the statement's error untranslated.
+func (r *betRepository) placeMany(ctx context.Context, ps []BetPlacement, out []placed) error {
+	n := len(ps)
+	var (
+		users, markets, amounts, yes, no = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		buyFees, firstFees, maxDebts     = make([]int64, n), make([]int64, n), make([]int64, n)
+		i0s, y0s, n0s                    = make([]int64, n), make([]int64, n), make([]int64, n)
+		p0s                              = make([]float64, n)
+		outcomes                         = make([]string, n)
+		keys                             = make([]*string, n)
+		nows                             = make([]time.Time, n)
+	)
+	for i, p := range ps {
+		users[i], markets[i], outcomes[i], amounts[i] = p.UserID, p.MarketID, string(p.Outcome), p.Amount
+		yes[i], no[i] = p.stakes()
+		keys[i], nows[i] = p.keyPtr(), p.Now.UTC()
+		buyFees[i], firstFees[i], maxDebts[i] = p.BuyFee, p.FirstFee, p.MaxDebt
+		p0s[i], i0s[i], y0s[i], n0s[i] = p.P0, p.I0, p.Y0, p.N0
+	}
+	args := []any{users, markets, outcomes, amounts, yes, no, keys, nows, buyFees, firstFees, maxDebts, p0s, i0s, y0s, n0s}
+	rows := make([]placeRow, n)
+	err := r.db.Transactions().Transact(ctx, func(ctx context.Context) error {
+		return r.db.Raw(ctx, func(dc any) error {
+			conn, ok := dc.(*stdlib.Conn)
+			if !ok {
+				return fmt.Errorf("place bets: unexpected driver connection %T", dc)
+			}
+			start := time.Now()
+			got, err := scanBatch(ctx, conn, args, rows)
+			if err == nil && got != n {
+				err = fmt.Errorf("place bets: %d result rows for %d bets", got, n)
+			}
+			r.db.Observe(ctx, placeBetsSQL, "bets", int64(n), start, err)
+			return err
+		})
+	}, database.Autocommit())
+	if err != nil {
+		return err
+	}
+	for i, p := range ps {
+		out[i] = placed{placement: p.placement(rows[i])}
+	}
+	return nil
+}
+
+// scanBatch runs placeBetsSQL with args on conn and reads each result row
+// into rows at its position; it returns how many rows it read.
+func scanBatch(ctx context.Context, conn *stdlib.Conn, args []any, rows []placeRow) (int, error) {
+	rs, err := conn.Conn().Query(ctx, placeBetsSQL, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rs.Close()
+	got := 0
+	for rs.Next() {
+		var (
+			ord int
+			res placeRow
+		)
+		if err := rs.Scan(&ord, &res.DuplicateID, &res.BetID, &res.Probability, &res.Cost, &res.Locked,
+			&res.Status, &res.ClosesAt, &res.PlacedAt); err != nil {
+			return got, err
+		}
+		if ord < 1 || ord > len(rows) {
+			return got, fmt.Errorf("place bets: result row for bet %d of %d", ord, len(rows))
+		}
+		rows[ord-1] = res
+		got++
+	}
+	return got, rs.Err()
+}
