@@ -70,9 +70,9 @@ type Config struct {
 // Group): bets that arrive while earlier ones are being placed wait and go
 // to the database together, one round trip and one transaction for many.
 type GroupCommitConfig struct {
-	Enabled     bool `yaml:"enabled" doc:"PostgreSQL: place concurrent bets together (group commit). A bet that finds fewer than max_in_flight batches running goes at once and alone; the others wait for the next batch, placed in one round trip and one transaction, each bet accepted or refused exactly as if alone (an unexpected error places them again one by one). Bets inside a caller's transaction are never grouped. SQLite ignores it."`
+	Enabled     bool `yaml:"enabled" doc:"PostgreSQL: place concurrent bets together (group commit). A bet that finds fewer than max_in_flight batches running, none holding its market or user, goes at once and alone; the others wait for the next batch, placed in one round trip and one transaction, each bet accepted or refused exactly as if alone (an unexpected error places them again one by one). Bets inside a caller's transaction are never grouped. SQLite ignores it."`
 	MaxBatch    int  `yaml:"max_batch" doc:"Most bets in one batch (1 to 1000)."`
-	MaxInFlight int  `yaml:"max_in_flight" doc:"Most batches (a lone bet is a batch of one) running at once; more concurrent bets queue for the next batch (1 to 10000). About the database server's cores: fewer batches in flight make larger batches."`
+	MaxInFlight int  `yaml:"max_in_flight" doc:"Most batches (a lone bet is a batch of one) running at once; more concurrent bets queue for the next batch (0 to 10000; 0: connection_pool.max_open_conns). Whatever the limit, a bet whose market or user a running batch holds queues for the next batch, where it would otherwise wait for the row lock; so with no limit, bets batch only where they contend (a hot market), and a lower limit batches more at the cost of parallelism."`
 }
 
 // SQLiteConfig configures the embedded SQLite engine.
@@ -172,7 +172,7 @@ func DefaultConfig() Config {
 		GroupCommit: GroupCommitConfig{
 			Enabled:     true,
 			MaxBatch:    64,
-			MaxInFlight: 2,
+			MaxInFlight: 0,
 		},
 	}
 }

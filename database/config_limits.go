@@ -57,7 +57,7 @@ func (c Config) validateNumbers(errs *confkit.Errors) {
 
 	g := c.GroupCommit
 	errs.CheckInt(k+"group_commit.max_batch", int64(g.MaxBatch), 1, maxGroupBatch)
-	errs.CheckInt(k+"group_commit.max_in_flight", int64(g.MaxInFlight), 1, maxGroupInFlight)
+	errs.CheckInt(k+"group_commit.max_in_flight", int64(g.MaxInFlight), 0, maxGroupInFlight)
 
 	t := c.TransactionRetry
 	errs.CheckInt(k+"transaction_retry.attempts", int64(t.Attempts), 1, maxTxAttempts)

@@ -35,15 +35,20 @@ type placed struct {
 // ctx's error when ctx ended while the bet waited (then nothing was
 // written).
 func (r *betRepository) placeGrouped(ctx context.Context, p BetPlacement) (*Placement, error) {
-	res, err := database.GroupOf(r.db, betGroup, r.placeBatch).Do(ctx, p)
+	res, err := database.GroupOf(r.db, betGroup, r.placeBatch, lockedRows).Do(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	return res.placement, res.err
 }
 
-// placeBatch places a batch of bets of placeGrouped, in order: one bet with
-// PlaceStatement, more with place_bets in one statement. When that
+// lockedRows are the rows a bet locks: its market and its user.
+func lockedRows(p BetPlacement) []database.GroupKey {
+	return []database.GroupKey{{Table: "markets", ID: p.MarketID}, {Table: "users", ID: p.UserID}}
+}
+
+// placeBatch places a batch of bets of placeGrouped, in order: one bet
+// alone (placeAlone), more with place_bets in one statement. When that
 // statement fails as a whole and surely wrote nothing (the database
 // reported an error, or the statement never reached it), each bet is placed
 // again alone, in order, so that the bet at fault fails on its own and the
@@ -51,7 +56,7 @@ func (r *betRepository) placeGrouped(ctx context.Context, p BetPlacement) (*Plac
 // statement ran) is every bet's error, since the batch may have committed.
 func (r *betRepository) placeBatch(ctx context.Context, ps []BetPlacement) []placed {
 	out := make([]placed, len(ps))
-	if len(ps) > 1 {
+	if len(ps) > 1 && r.db.Driver() == database.DriverPostgres {
 		err := r.placeMany(ctx, ps, out)
 		if err == nil {
 			return out
@@ -64,14 +69,29 @@ func (r *betRepository) placeBatch(ctx context.Context, ps []BetPlacement) []pla
 			}
 			return out
 		}
-		database.GroupOf(r.db, betGroup, r.placeBatch).Fallback()
+		database.GroupOf(r.db, betGroup, r.placeBatch, lockedRows).Fallback()
 		r.db.Logger().WarnContext(ctx, "group commit: batch failed, placing its bets one by one",
 			"bets", len(ps), "error", TranslateError(err))
 	}
 	for i, p := range ps {
-		out[i].placement, out[i].err = r.PlaceStatement(ctx, p)
+		out[i].placement, out[i].err = r.placeAlone(ctx, p)
 	}
 	return out
+}
+
+// placeAlone places one bet of a batch: with PlaceStatement on PostgreSQL,
+// as an interactive transaction on SQLite (which never groups bets; see
+// Place).
+func (r *betRepository) placeAlone(ctx context.Context, p BetPlacement) (*Placement, error) {
+	if r.db.Driver() == database.DriverPostgres {
+		return r.PlaceStatement(ctx, p)
+	}
+	var out *Placement
+	err := r.db.Transactions().Transact(ctx, func(ctx context.Context) (err error) {
+		out, err = r.placeInteractive(ctx, p)
+		return err
+	})
+	return out, err
 }
 
 // placeMany places ps with one call of place_bets, outside any

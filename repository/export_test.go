@@ -1,0 +1,20 @@
+package repository
+
+import "context"
+
+// PlaceBatch places ps as one batch of the group commit would (see
+// placeBatch), for the tests that compare it with placing them one by one.
+func PlaceBatch(ctx context.Context, b BetRepository, ps []BetPlacement) ([]*Placement, []error) {
+	res := b.(*betRepository).placeBatch(ctx, ps)
+	out, errs := make([]*Placement, len(res)), make([]error, len(res))
+	for i, r := range res {
+		out[i], errs[i] = r.placement, r.err
+	}
+	return out, errs
+}
+
+// PlaceAlone places p as one bet of a batch placed one by one would be (see
+// placeAlone).
+func PlaceAlone(ctx context.Context, b BetRepository, p BetPlacement) (*Placement, error) {
+	return b.(*betRepository).placeAlone(ctx, p)
+}
