@@ -20,6 +20,9 @@ CREATE DOMAIN public.bets_probability_after_range AS double precision
 CREATE DOMAIN public.ledger_entries_amount_nonzero AS bigint
 	CONSTRAINT ledger_entries_amount_nonzero CHECK ((VALUE <> 0));
 
+CREATE DOMAIN public.ledger_entries_fee_nonnegative AS bigint
+	CONSTRAINT ledger_entries_fee_nonnegative CHECK ((VALUE >= 0));
+
 CREATE DOMAIN public.ledger_entries_kind_valid AS text
 	CONSTRAINT ledger_entries_kind_valid CHECK ((VALUE = ANY (ARRAY['BET'::text, 'BET_FEE'::text, 'MARKET_CREATION'::text, 'PAYOUT'::text, 'REFUND'::text, 'CREATOR_REWARD'::text, 'ADJUSTMENT'::text])));
 
@@ -138,14 +141,9 @@ BEGIN
 			bet_count = ps.bet_count + 1,
 			updated_at = excluded.updated_at;
 	END IF;
-	IF v_cost > p_amount THEN
-		INSERT INTO ledger_entries (user_id, market_id, bet_id, kind, amount, balance_after, created_at)
-		VALUES (p_user_id, p_market_id, v_bet_id, 'BET', -p_amount, v_balance + v_cost - p_amount, v_at),
-			(p_user_id, p_market_id, v_bet_id, 'BET_FEE', p_amount - v_cost, v_balance, v_at);
-	ELSE
-		INSERT INTO ledger_entries (user_id, market_id, bet_id, kind, amount, balance_after, created_at)
-		VALUES (p_user_id, p_market_id, v_bet_id, 'BET', -p_amount, v_balance + v_cost - p_amount, v_at);
-	END IF;
+	-- One row for the debit, stake and fee; the fee column holds the fee part.
+	INSERT INTO ledger_entries (user_id, market_id, bet_id, kind, amount, fee, balance_after, created_at)
+	VALUES (p_user_id, p_market_id, v_bet_id, 'BET', -v_cost, v_cost - p_amount, v_balance, v_at);
 	bet_id := v_bet_id;
 	probability := v_probability;
 	cost := v_cost;
@@ -400,6 +398,8 @@ CREATE TABLE public.ledger_entries (
     amount public.ledger_entries_amount_nonzero NOT NULL,
     balance_after bigint NOT NULL,
     created_at timestamp with time zone NOT NULL,
+    fee public.ledger_entries_fee_nonnegative DEFAULT 0 NOT NULL,
+    CONSTRAINT ledger_entries_fee_valid CHECK ((((fee)::bigint = 0) OR (((kind)::text = 'BET'::text) AND (((amount)::bigint + (fee)::bigint) < 0)))),
     CONSTRAINT ledger_entries_market_required CHECK ((((kind)::text = 'ADJUSTMENT'::text) OR (market_id IS NOT NULL)))
 );
 

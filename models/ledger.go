@@ -7,9 +7,12 @@ type LedgerKind string
 
 // The ledger kinds.
 const (
-	// LedgerBet is the stake of a bet (negative).
+	// LedgerBet is a bet's debit (negative): its stake and its fee, the fee
+	// part also in Fee. Rows written before migration 007 hold the stake
+	// only (Fee 0), the fee being a LedgerBetFee row of its own.
 	LedgerBet LedgerKind = "BET"
-	// LedgerBetFee is the fee of a bet (negative).
+	// LedgerBetFee is the fee of a bet (negative), a row of its own: written
+	// only before migration 007 (one ledger row per bet); still valid.
 	LedgerBetFee LedgerKind = "BET_FEE"
 	// LedgerMarketCreation is the cost of creating a market (negative).
 	LedgerMarketCreation LedgerKind = "MARKET_CREATION"
@@ -34,6 +37,10 @@ type LedgerEntry struct {
 	Kind     LedgerKind
 	// Amount is signed and never zero.
 	Amount int64
+	// Fee is the part of a BET row's debit that is fees (never negative;
+	// the stake is -Amount - Fee); 0 on every other row, and on BET rows
+	// whose fee is a BET_FEE row of its own (written before migration 007).
+	Fee int64
 	// BalanceAfter is the user's balance right after this change.
 	BalanceAfter int64
 	CreatedAt    time.Time

@@ -58,7 +58,7 @@ func (r *betRepository) Place(ctx context.Context, p BetPlacement) (*Placement, 
 // transaction ctx carries: lock the market, look up the idempotency key,
 // date the bet after the market's latest one, gate on the market's state,
 // debit the user (guarded), then the market's aggregates and probability,
-// the bet, the position and the ledger rows.
+// the bet, the position and the bet's ledger row.
 func (r *betRepository) placeInteractive(ctx context.Context, p BetPlacement) (*Placement, error) {
 	markets, users := NewMarketRepository(r.db), NewUserRepository(r.db)
 	positions, ledger := NewPositionRepository(r.db), NewLedgerRepository(r.db)
@@ -114,24 +114,21 @@ func (r *betRepository) placeInteractive(ctx context.Context, p BetPlacement) (*
 	if _, err := positions.AddStake(ctx, p.UserID, p.MarketID, p.Outcome, p.Amount, at); err != nil {
 		return nil, err
 	}
-	if err := ledger.Append(ctx, betLedger(bet, balance)...); err != nil {
+	if err := ledger.Append(ctx, betLedger(bet, balance)); err != nil {
 		return nil, err
 	}
 	refused.Bet = bet
 	return refused, nil
 }
 
-// betLedger returns the ledger rows of a bet: its stake and, if any, its
-// fee; balance is the balance after both (placeBetSQL writes the same rows).
-func betLedger(b *models.Bet, balance int64) []*models.LedgerEntry {
+// betLedger returns the ledger row of a bet: one row for its debit, kind
+// BET, the stake and the fee together in the amount and the fee also in Fee;
+// balance is the balance after it (place_bet, migration 007, writes the same
+// row).
+func betLedger(b *models.Bet, balance int64) *models.LedgerEntry {
 	market, bet := b.MarketID, b.ID
-	rows := []*models.LedgerEntry{{UserID: b.UserID, MarketID: &market, BetID: &bet, Kind: models.LedgerBet,
-		Amount: -b.Amount, BalanceAfter: balance + b.Fee, CreatedAt: b.PlacedAt}}
-	if b.Fee > 0 {
-		rows = append(rows, &models.LedgerEntry{UserID: b.UserID, MarketID: &market, BetID: &bet, Kind: models.LedgerBetFee,
-			Amount: -b.Fee, BalanceAfter: balance, CreatedAt: b.PlacedAt})
-	}
-	return rows
+	return &models.LedgerEntry{UserID: b.UserID, MarketID: &market, BetID: &bet, Kind: models.LedgerBet,
+		Amount: -(b.Amount + b.Fee), Fee: b.Fee, BalanceAfter: balance, CreatedAt: b.PlacedAt}
 }
 
 // stakes returns the YES and NO parts of the amount.

@@ -38,6 +38,21 @@ type check struct {
 	args   func(InvariantRules) []any
 }
 
+// betLedgerParts sums the ledger rows of each bet into its stake and its
+// fee, reading both shapes a bet's debit has had: one BET row holding stake
+// and fee (the fee also in its fee column; since migration 007), or a BET
+// row for the stake and a BET_FEE row for the fee (before). row_fee is the
+// fee column of its BET rows; the rest count rows and bound their users and
+// markets, for the checks to compare with the bet.
+const betLedgerParts = `SELECT bet_id,
+	SUM(CASE WHEN kind = 'BET' THEN -amount - fee ELSE 0 END) AS stake,
+	SUM(CASE WHEN kind = 'BET' THEN fee ELSE -amount END) AS fee,
+	SUM(CASE WHEN kind = 'BET' THEN fee ELSE 0 END) AS row_fee,
+	SUM(CASE WHEN kind = 'BET' THEN 1 ELSE 0 END) AS bet_rows,
+	SUM(CASE WHEN kind = 'BET_FEE' THEN 1 ELSE 0 END) AS fee_rows,
+	MIN(user_id) AS min_user, MAX(user_id) AS max_user, MIN(market_id) AS min_market, MAX(market_id) AS max_market
+FROM ledger_entries WHERE kind IN ('BET', 'BET_FEE') AND bet_id IS NOT NULL GROUP BY bet_id`
+
 var invariantChecks = []check{
 	{
 		name: "balance equals initial balance plus ledger",
@@ -79,15 +94,41 @@ var invariantChecks = []check{
 		format: "user %v market %v: position yes %v no %v bets %v, but the bets sum to yes %v no %v in %v bets",
 	},
 	{
+		name: "each bet's ledger charges its stake and its fee",
+		query: `WITH l AS (` + betLedgerParts + `)
+			SELECT b.id, b.user_id, b.market_id, b.amount, b.fee, COALESCE(l.stake, 0), COALESCE(l.fee, 0),
+				COALESCE(l.bet_rows, 0), COALESCE(l.fee_rows, 0)
+			FROM bets b LEFT JOIN l ON l.bet_id = b.id
+			WHERE l.bet_id IS NULL OR l.stake <> b.amount OR l.fee <> b.fee OR l.bet_rows <> 1
+				OR l.fee_rows > 1 OR (l.fee_rows = 1 AND l.row_fee <> 0)
+				OR l.min_user <> b.user_id OR l.max_user <> b.user_id OR l.min_market <> b.market_id OR l.max_market <> b.market_id
+			ORDER BY b.id`,
+		format: "bet %v (user %v, market %v): stake %v and fee %v, but its ledger charges stake %v and fee %v " +
+			"in %v BET and %v BET_FEE rows (want one BET row, and a BET_FEE row only beside a BET row without fee, of the bet's user and market)",
+	},
+	{
+		name: "every bet ledger row belongs to a bet",
+		query: `SELECT id, user_id, kind, amount FROM ledger_entries
+			WHERE kind IN ('BET', 'BET_FEE') AND bet_id IS NULL ORDER BY id`,
+		format: "ledger row %v (user %v, kind %v, amount %v) names no bet",
+	},
+	{
 		name: "one first-bet fee per user and market",
-		query: `SELECT user_id, market_id, SUM(CASE WHEN fee = CAST(? AS bigint) THEN 1 ELSE 0 END)
-			FROM bets GROUP BY user_id, market_id
-			HAVING CAST(? AS bigint) > 0 AND SUM(CASE WHEN fee = CAST(? AS bigint) THEN 1 ELSE 0 END) <> 1
+		query: `WITH l AS (` + betLedgerParts + `)
+			SELECT b.user_id, b.market_id, SUM(CASE WHEN b.fee = CAST(? AS bigint) THEN 1 ELSE 0 END),
+				SUM(CASE WHEN l.fee = CAST(? AS bigint) THEN 1 ELSE 0 END), COALESCE(SUM(l.fee), 0),
+				CAST(? AS bigint) * COUNT(*) + CAST(? AS bigint)
+			FROM bets b LEFT JOIN l ON l.bet_id = b.id
+			GROUP BY b.user_id, b.market_id
+			HAVING CAST(? AS bigint) > 0 AND (SUM(CASE WHEN b.fee = CAST(? AS bigint) THEN 1 ELSE 0 END) <> 1
+				OR SUM(CASE WHEN l.fee = CAST(? AS bigint) THEN 1 ELSE 0 END) <> 1
+				OR COALESCE(SUM(l.fee), 0) <> CAST(? AS bigint) * COUNT(*) + CAST(? AS bigint))
 			ORDER BY 1, 2`,
-		format: "user %v market %v: %v bets paid the first-bet fee, want 1",
+		format: "user %v market %v: %v bets paid the first-bet fee (%v by the ledger), the ledger charged %v in fees; want 1, 1 and %v",
 		args: func(r InvariantRules) []any {
 			first := r.BuySharesFee + r.InitialBetFee
-			return []any{first, r.InitialBetFee, first}
+			return []any{first, first, r.BuySharesFee, r.InitialBetFee,
+				r.InitialBetFee, first, first, r.BuySharesFee, r.InitialBetFee}
 		},
 	},
 	{

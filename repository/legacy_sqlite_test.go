@@ -85,7 +85,8 @@ func wantTime(t *testing.T, what string, got time.Time, want string) {
 // TestLegacySQLiteFixtureReadsBack opens a database file written by the
 // previous SQLite driver and reads back every stored time and value exactly;
 // the migration history is intact (nothing modified, only the migrations
-// written after the fixture pending), and rows written now sort and filter
+// written after the fixture pending, then applied: its two-row bets stay as
+// they are), and rows written now sort and filter
 // with the old ones, which needs the same text layout for times.
 func TestLegacySQLiteFixtureReadsBack(t *testing.T) {
 	d, _ := openLegacyFixture(t)
@@ -111,6 +112,12 @@ func TestLegacySQLiteFixtureReadsBack(t *testing.T) {
 			continue
 		}
 		wantTime(t, "migration "+s.Version+" applied_at", *s.AppliedAt, "2025-01-31T23:59:59.987654321Z")
+	}
+	// Today's repositories read the schema of every migration: apply the
+	// pending ones, as `migrate up` does (007 adds the ledger's fee column;
+	// the bets written before keep their two ledger rows).
+	if err := migrations.Up(ctx, daltest.DB(t, d)); err != nil {
+		t.Fatalf("migrate the fixture up: %v", err)
 	}
 
 	users := map[string]struct {
@@ -215,7 +222,7 @@ func TestLegacySQLiteFixtureReadsBack(t *testing.T) {
 	var sum int64
 	for _, e := range page.Items {
 		sum += e.Amount
-		if e.MarketID == nil || *e.MarketID != 1 || e.BetID == nil || *e.BetID != 1 {
+		if e.MarketID == nil || *e.MarketID != 1 || e.BetID == nil || *e.BetID != 1 || e.Fee != 0 {
 			t.Errorf("ledger row %+v", e)
 		}
 		wantTime(t, "ledger created_at", e.CreatedAt, "2025-01-05T11:07:08.000000001Z")

@@ -36,11 +36,11 @@ func scanBet(rows *sql.Rows) (*models.Bet, error) {
 	return &b, err
 }
 
-const ledgerColumns = "id, user_id, market_id, bet_id, kind, amount, balance_after, created_at"
+const ledgerColumns = "id, user_id, market_id, bet_id, kind, amount, fee, balance_after, created_at"
 
 func scanLedgerEntry(rows *sql.Rows) (*models.LedgerEntry, error) {
 	var e models.LedgerEntry
-	err := rows.Scan(&e.ID, &e.UserID, &e.MarketID, &e.BetID, &e.Kind, &e.Amount, &e.BalanceAfter, &e.CreatedAt)
+	err := rows.Scan(&e.ID, &e.UserID, &e.MarketID, &e.BetID, &e.Kind, &e.Amount, &e.Fee, &e.BalanceAfter, &e.CreatedAt)
 	return &e, err
 }
 

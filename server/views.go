@@ -123,13 +123,14 @@ type LedgerEntry struct {
 	BetID        *int64            `json:"bet_id,omitempty"`
 	Kind         models.LedgerKind `json:"kind" enum:"BET,BET_FEE,MARKET_CREATION,PAYOUT,REFUND,CREATOR_REWARD,ADJUSTMENT"`
 	Amount       int64             `json:"amount"`
+	Fee          int64             `json:"fee" doc:"The part of a BET entry's amount that is fees (the stake is -amount - fee); 0 on other kinds, and on BET entries written before one ledger row per bet, whose fee is a BET_FEE entry of its own."`
 	BalanceAfter int64             `json:"balance_after"`
 	CreatedAt    time.Time         `json:"created_at"`
 }
 
 func ledgerView(e *models.LedgerEntry) LedgerEntry {
 	return LedgerEntry{ID: e.ID, UserID: e.UserID, MarketID: e.MarketID, BetID: e.BetID, Kind: e.Kind,
-		Amount: e.Amount, BalanceAfter: e.BalanceAfter, CreatedAt: e.CreatedAt}
+		Amount: e.Amount, Fee: e.Fee, BalanceAfter: e.BalanceAfter, CreatedAt: e.CreatedAt}
 }
 
 // Page is one page of a list.

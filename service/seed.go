@@ -189,12 +189,9 @@ func (g *seeder) writeRest(ctx context.Context) error {
 	}
 	for _, b := range g.bets {
 		market, bet := b.MarketID, b.ID
+		// One row per bet, as PlaceBet writes it: the stake and the fee.
 		g.ledger = append(g.ledger, &models.LedgerEntry{UserID: b.UserID, MarketID: &market, BetID: &bet,
-			Kind: models.LedgerBet, Amount: -b.Amount, CreatedAt: b.PlacedAt})
-		if b.Fee > 0 {
-			g.ledger = append(g.ledger, &models.LedgerEntry{UserID: b.UserID, MarketID: &market, BetID: &bet,
-				Kind: models.LedgerBetFee, Amount: -b.Fee, CreatedAt: b.PlacedAt})
-		}
+			Kind: models.LedgerBet, Amount: -(b.Amount + b.Fee), Fee: b.Fee, CreatedAt: b.PlacedAt})
 	}
 	// Balance after each row, in time order (creations come first: they
 	// happened on the first day).

@@ -159,12 +159,8 @@ func placeBetDirect(ctx context.Context, db *sql.DB, econ service.Economics, use
 	if err != nil {
 		return err
 	}
-	ledger := "INSERT INTO ledger_entries (user_id, market_id, bet_id, kind, amount, balance_after, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-	args := []any{userID, marketID, betID, string(models.LedgerBet), -amount, balance + fee, now}
-	if fee > 0 {
-		ledger += ", (?, ?, ?, ?, ?, ?, ?)"
-		args = append(args, userID, marketID, betID, string(models.LedgerBetFee), -fee, balance, now)
-	}
+	ledger := "INSERT INTO ledger_entries (user_id, market_id, bet_id, kind, amount, fee, balance_after, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+	args := []any{userID, marketID, betID, string(models.LedgerBet), -(amount + fee), fee, balance, now}
 	rows, err := tx.QueryContext(ctx, ledger+" RETURNING id", args...)
 	if err != nil {
 		return err

@@ -12,8 +12,10 @@ func (a *app) dbCheckCommand() *cobra.Command {
 		Short: "Verify the money invariants; exit non-zero on any violation",
 		Long: `Verify, over the whole database: for every user balance = initial_balance +
 sum(ledger) and balance >= -maximum_debt_allowed; market aggregates and
-positions equal the sums over their bets; one first-bet fee per user and
-market; no bet after its market's resolution; N/A markets refund their
+positions equal the sums over their bets; each bet's ledger charges its
+stake and its fee (one BET row with the fee as a part, or a BET and a
+BET_FEE row as bets placed before migration 007 have them); one first-bet
+fee per user and market, by the bets and by the ledger; no bet after its market's resolution; N/A markets refund their
 volume; at most one payout set per market, and only for resolved markets.
 Prints each violation; exits non-zero if any.`,
 		Args: cobra.NoArgs,

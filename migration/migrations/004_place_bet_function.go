@@ -29,7 +29,9 @@ import "socialpredict/migration"
 //     market's stakes (the formula of package models/wpam, checked against it
 //     by repository's TestPlaceStatementProbabilityIsWPAM); then the market's
 //     aggregates, the position and the ledger rows (BET, and BET_FEE when
-//     there is a fee), each with the balance after it.
+//     there is a fee), each with the balance after it. Migration 007
+//     replaces this function by the same one writing one BET row per bet,
+//     the fee in its fee column.
 //
 // A concurrent bet with the same key that commits first (the bulk API
 // inserts bets without the user's lock) is waited for by the unique index and

@@ -59,6 +59,11 @@ func TestConstraintsRejectBadRows(t *testing.T) {
 		return "INSERT INTO ledger_entries (user_id, market_id, bet_id, kind, amount, balance_after, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)",
 			[]any{userID, marketID, betID, kind, amount, now}
 	}
+	// feeRow is a ledger row of user 1 on market 1 (bet 1) with a fee (migration 007).
+	feeRow := func(kind string, amount, fee int) (string, []any) {
+		return "INSERT INTO ledger_entries (user_id, market_id, bet_id, kind, amount, fee, balance_after, created_at) VALUES (1, 1, 1, ?, ?, ?, 0, ?)",
+			[]any{kind, amount, fee, now}
+	}
 	apiKey := func(userID int, hash string) (string, []any) {
 		return "INSERT INTO api_keys (user_id, key_hash, key_prefix, created_at) VALUES (?, ?, 'sp_', ?)", []any{userID, hash, now}
 	}
@@ -122,6 +127,11 @@ func TestConstraintsRejectBadRows(t *testing.T) {
 		{name: "bet ledger row without market", bad: r(ledger(1, nil, nil, "BET", -5)), wantErr: errs.ErrInvalidInput, wantField: "market"},
 		{name: "ledger row of unknown bet", bad: r(ledger(1, 1, 99, "BET", -5)), wantErr: errs.ErrInvalidReference},
 		{name: "second payout", bad: r(ledger(1, 1, nil, "PAYOUT", 7)), wantErr: errs.ErrConflict, wantField: "market_id, user_id, kind"},
+		{name: "negative ledger fee", bad: r(feeRow("BET", -5, -1)), wantErr: errs.ErrInvalidInput, wantField: "fee"},
+		{name: "fee on a row not a bet's", bad: r(feeRow("ADJUSTMENT", -5, 1)), wantErr: errs.ErrInvalidInput, wantField: "fee"},
+		{name: "fee on a BET_FEE row", bad: r(feeRow("BET_FEE", -5, 1)), wantErr: errs.ErrInvalidInput, wantField: "fee"},
+		{name: "bet fee as large as its debit", bad: r(feeRow("BET", -5, 5)), wantErr: errs.ErrInvalidInput, wantField: "fee"},
+		{name: "bet fee on a credit", bad: r(feeRow("BET", 5, 1)), wantErr: errs.ErrInvalidInput, wantField: "fee"},
 	}
 	dbtest.Run(t, schema, func(t *testing.T, tdb *dbtest.TestDB) {
 		fixtures(t, tdb.DB)
@@ -172,6 +182,9 @@ func TestConstraintsAcceptGoodRows(t *testing.T) {
 			"INSERT INTO ledger_entries (user_id, kind, amount, balance_after, created_at) VALUES (1, 'ADJUSTMENT', 100, 100, ?)",
 			"INSERT INTO ledger_entries (user_id, market_id, kind, amount, balance_after, created_at) VALUES (1, 1, 'BET', -5, 95, ?)",
 			"INSERT INTO ledger_entries (user_id, market_id, kind, amount, balance_after, created_at) VALUES (1, 1, 'BET', -5, 90, ?)",
+			// A bet's one row with its fee (migration 007), and the two rows of before.
+			"INSERT INTO ledger_entries (user_id, market_id, kind, amount, fee, balance_after, created_at) VALUES (1, 1, 'BET', -6, 1, 84, ?)",
+			"INSERT INTO ledger_entries (user_id, market_id, kind, amount, fee, balance_after, created_at) VALUES (1, 1, 'BET_FEE', -1, 0, 83, ?)",
 			// A creator reward beside a payout for the same user and market.
 			"INSERT INTO ledger_entries (user_id, market_id, kind, amount, balance_after, created_at) VALUES (1, 1, 'CREATOR_REWARD', 1, 91, ?)",
 		} {
