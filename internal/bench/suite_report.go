@@ -189,6 +189,7 @@ func (r *Report) Markdown() string {
 	p("- Date: %s (%s)\n", r.Started.Format("2006-01-02 15:04 UTC"), r.Finished.Sub(r.Started).Round(time.Second))
 	p("- Machine: %d CPUs, %s, %d MB memory, %s/%s, %s. A shared, noisy virtual machine: the client (Go, pgbench) and PostgreSQL compete for the same %d cores, so absolute figures are low and run-to-run spread is wide; compare ratios.\n",
 		r.Machine.CPUs, r.Machine.Model, r.Machine.MemoryMB, r.Machine.OS, r.Machine.Arch, r.Machine.Go, r.Machine.CPUs)
+	p("- Server: %s\n", r.Server)
 	p("- PostgreSQL %s: shared_buffers %s, synchronous_commit %s, fsync %s, max_connections %s, work_mem %s\n\n",
 		r.Settings["server_version"], r.Settings["shared_buffers"], r.Settings["synchronous_commit"], r.Settings["fsync"],
 		r.Settings["max_connections"], r.Settings["work_mem"])
