@@ -33,6 +33,7 @@ type DB struct {
 // shared is what every handle of one database, bound or not, shares.
 type shared struct {
 	gorm     *gorm.DB
+	sqlDB    *sql.DB // the writer's pool, under gorm
 	cfg      Config
 	log      *slog.Logger
 	monitor  *QueryMonitor // nil without the monitor
@@ -112,7 +113,7 @@ func NewDatabase(ctx context.Context, cfg Config, opts ...Option) (*DB, error) {
 		sqlDB.Close()
 		return nil, redact(fmt.Errorf("initialise gorm for %s: %w", cfg.Target(), err), cfg.Password)
 	}
-	s.gorm = db
+	s.gorm, s.sqlDB = db, sqlDB
 	if !o.noMonitor {
 		mon := NewQueryMonitor(cfg.Monitoring, o.log.With("component", "query_monitor"), s.metrics, o.skip...)
 		if cfg.Monitoring.ExplainSlowQueries && cfg.Driver == DriverPostgres {

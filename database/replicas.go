@@ -302,26 +302,30 @@ func (rs *replicaSet) measure(ctx context.Context, r *replica) {
 // it unreachable, rather than at the next measurement: that read fails
 // (503), the next ones go to the writer.
 func (rs *replicaSet) watchErrors(r *replica) error {
-	after := func(tx *gorm.DB) {
-		if tx.Error == nil || !IsUnavailable(tx.Error) {
-			return
-		}
-		r.mu.Lock()
-		was := r.status.InRotation
-		r.status.InRotation = false
-		r.status.Reason = "unreachable: " + redact(tx.Error, rs.cfg.Password).Error()
-		r.mu.Unlock()
-		if was {
-			rs.metrics.ReplicaInRotation.WithLabelValues(r.name).Set(0)
-			rs.log.Warn("replica taken out of rotation after a failed read; its reads go to the writer", "replica", r.name, "error", tx.Error)
-		}
-	}
+	after := func(tx *gorm.DB) { rs.readFailed(r, tx.Error) }
 	cb := r.gorm.Callback()
 	return errors.Join(
 		cb.Query().After("*").Register("socialpredict:replica_errors", after),
 		cb.Row().After("*").Register("socialpredict:replica_errors", after),
 		cb.Raw().After("*").Register("socialpredict:replica_errors", after),
 	)
+}
+
+// readFailed takes r out of rotation when err, the error of a read routed
+// to it, says that it is unreachable (see watchErrors).
+func (rs *replicaSet) readFailed(r *replica, err error) {
+	if err == nil || !IsUnavailable(err) {
+		return
+	}
+	r.mu.Lock()
+	was := r.status.InRotation
+	r.status.InRotation = false
+	r.status.Reason = "unreachable: " + redact(err, rs.cfg.Password).Error()
+	r.mu.Unlock()
+	if was {
+		rs.metrics.ReplicaInRotation.WithLabelValues(r.name).Set(0)
+		rs.log.Warn("replica taken out of rotation after a failed read; its reads go to the writer", "replica", r.name, "error", err)
+	}
 }
 
 // route returns the replica a read made with ctx goes to, or nil for the

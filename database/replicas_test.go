@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -95,6 +96,15 @@ func TestStreamingReplica(t *testing.T) {
 		}
 		return standby
 	}
+	// The same question through QueryRow, which routes as Conn does.
+	inRecoveryRow := func(ctx context.Context) bool {
+		t.Helper()
+		var standby bool
+		if err := db.QueryRow(ctx, "raw", "SELECT pg_is_in_recovery()", nil, func(r pgx.Row) error { return r.Scan(&standby) }); err != nil {
+			t.Fatalf("QueryRow: %v", err)
+		}
+		return standby
+	}
 	waitFor(t, 30*time.Second, "the replica never came into rotation", func() bool { return status().InRotation })
 	waitFor(t, 30*time.Second, "the table never reached the replica", func() bool {
 		return db.Conn(stale).Exec("SELECT count(*) FROM t").Error == nil
@@ -108,6 +118,12 @@ func TestStreamingReplica(t *testing.T) {
 		if got, _, ok := reads.Replica(); !ok || got != name {
 			t.Errorf("read tracker = %q, %v; want %q", got, ok, name)
 		}
+		if !inRecoveryRow(stale) {
+			t.Error("a stale-OK QueryRow did not go to the replica")
+		}
+		if inRecoveryRow(ctx) {
+			t.Error("a QueryRow not marked stale-OK went to the replica")
+		}
 		tctx, reads = database.WithReadTracking(ctx)
 		if inRecovery(tctx) {
 			t.Error("a read not marked stale-OK went to the replica")
@@ -118,6 +134,9 @@ func TestStreamingReplica(t *testing.T) {
 		err := db.Transactions().Transact(stale, func(ctx context.Context) error {
 			if inRecovery(ctx) {
 				t.Error("a stale-OK read inside a transaction went to the replica")
+			}
+			if inRecoveryRow(ctx) {
+				t.Error("a stale-OK QueryRow inside a transaction went to the replica")
 			}
 			return nil
 		}, database.ReadOnly())

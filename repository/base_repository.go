@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 )
 
@@ -273,7 +274,7 @@ func containsPattern(s string) string { return "%" + likeEscaper.Replace(strings
 // notFound translates GORM's record-not-found into errs.ErrNotFound naming what
 // was looked for, and other errors as TranslateError does.
 func notFound(err error, what string, key any) error {
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	if errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("%w: %s %v", errs.ErrNotFound, what, key)
 	}
 	return TranslateError(err)

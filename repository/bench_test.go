@@ -35,7 +35,7 @@ func benchDB(b *testing.B) (*dal.DataAccessLayer, *pgxpool.Pool, []int64, int64)
 }
 
 // benchDBWith is benchDB that also returns the test database.
-func benchDBWith(b *testing.B) (*dal.DataAccessLayer, *dbtest.TestDB, *pgxpool.Pool, []int64, int64) {
+func benchDBWith(b testing.TB) (*dal.DataAccessLayer, *dbtest.TestDB, *pgxpool.Pool, []int64, int64) {
 	b.Helper()
 	d, tdb := daltest.New(b, dbtest.Postgres)
 	ctx := context.Background()
@@ -229,5 +229,28 @@ func BenchmarkBulkInsert(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perRow), "ns/row")
+	})
+}
+
+// BenchmarkMarketGetByID is the suite's "market by id" read (bench --all,
+// Reads): the repository (straight through pgx on PostgreSQL, with the
+// query monitor on) against the suite's raw pgx anchor, RawPgx.Market.
+func BenchmarkMarketGetByID(b *testing.B) {
+	d, pool, _, marketID := benchDB(b)
+	ctx := context.Background()
+	raw := repository.NewRawPgx(pool)
+	b.Run("repository", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := d.Markets().GetByID(ctx, marketID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("pgx", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := raw.Market(ctx, marketID); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }

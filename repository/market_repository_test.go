@@ -2,6 +2,7 @@ package repository_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"socialpredict/dal"
 	"socialpredict/dal/daltest"
+	"socialpredict/database"
 	"socialpredict/database/dbtest"
 	"socialpredict/errs"
 	"socialpredict/models"
@@ -42,6 +44,65 @@ func TestMarketCreateAndGet(t *testing.T) {
 		}
 		_, err = d.Markets().GetByID(ctx, m.ID+1000)
 		wantErr(t, "GetByID of an unknown id", err, errs.ErrNotFound)
+	})
+}
+
+// TestMarketGetByIDReadsAsTheListDoes checks GetByID (straight through pgx
+// on PostgreSQL, GORM on SQLite) against the list's scan of the same row,
+// resolved and not: every column read the same way. It reads inside a
+// caller's transaction (seeing its uncommitted market, gone after the
+// rollback), and the query monitor counts it as one statement.
+func TestMarketGetByIDReadsAsTheListDoes(t *testing.T) {
+	daltest.Run(t, func(t *testing.T, d *dal.DataAccessLayer, _ *dbtest.TestDB) {
+		ctx := t.Context()
+		creator := daltest.User(t, d)
+		daltest.Market(t, d, creator.ID)
+		resolved := daltest.Market(t, d, creator.ID)
+		if _, err := d.Markets().Resolve(ctx, resolved.ID, models.ResolutionNo, daltest.Now.Add(time.Hour)); err != nil {
+			t.Fatalf("Resolve: %v", err)
+		}
+		page, err := d.Markets().List(ctx, repository.MarketFilters{})
+		if err != nil {
+			t.Fatalf("List: %v", err)
+		}
+		if len(page.Items) != 2 {
+			t.Fatalf("List: %d markets, want 2", len(page.Items))
+		}
+		for _, want := range page.Items {
+			sctx, scope := database.WithQueryScope(ctx)
+			got, err := d.Markets().GetByID(sctx, want.ID)
+			if err != nil {
+				t.Fatalf("GetByID(%d): %v", want.ID, err)
+			}
+			if diff := cmp.Diff(got, want); diff != "" {
+				t.Errorf("GetByID(%d) (-got +want):\n%s", want.ID, diff)
+			}
+			if n := scope.Queries(); n != 1 {
+				t.Errorf("GetByID(%d): the query monitor saw %d statements, want 1", want.ID, n)
+			}
+		}
+		if got, _ := d.Markets().GetByID(ctx, resolved.ID); got.ResolvedAt == nil || got.ResolutionResult == nil {
+			t.Errorf("GetByID of a resolved market: resolved_at %v, resolution_result %v", got.ResolvedAt, got.ResolutionResult)
+		}
+		var inside int64
+		rollback := errors.New("roll back")
+		err = d.WithTransaction(ctx, func(tx *dal.DataAccessLayer) error {
+			m := daltest.Market(t, tx, creator.ID)
+			inside = m.ID
+			got, err := tx.Markets().GetByID(ctx, m.ID)
+			if err != nil {
+				return fmt.Errorf("GetByID inside the transaction: %w", err)
+			}
+			if got.QuestionTitle != m.QuestionTitle {
+				t.Errorf("GetByID inside the transaction: %q, want %q", got.QuestionTitle, m.QuestionTitle)
+			}
+			return rollback
+		})
+		if !errors.Is(err, rollback) {
+			t.Fatalf("WithTransaction: %v, want the rollback", err)
+		}
+		_, err = d.Markets().GetByID(ctx, inside)
+		wantErr(t, "GetByID of a rolled back market", err, errs.ErrNotFound)
 	})
 }
 

@@ -5,5 +5,7 @@
 // (Options.HTTP), and the resolution of a large market. Each run works in
 // scratch databases (PostgreSQL: created on the server and dropped; SQLite:
 // files in a directory beside sqlite.path, removed) and checks the money
-// invariants afterwards.
+// invariants afterwards. RunSuite is the whole performance suite (bench
+// --all), against a given PostgreSQL or a throwaway cluster it starts
+// (internal/pgcluster) and deletes.
 package bench

@@ -24,7 +24,13 @@ import (
 type SuiteOptions struct {
 	// Admin is the PostgreSQL server, reached as a role that may create
 	// databases; the suite works in scratch databases it drops afterwards.
+	// Ignored with Throwaway.
 	Admin database.Config
+	// Throwaway runs the suite on a throwaway PostgreSQL cluster it starts
+	// from the installed server binaries (internal/pgcluster, fsync on) and
+	// stops and deletes before it returns, on an error or a cancelled ctx
+	// too.
+	Throwaway bool
 	// SQLiteDir is where the SQLite measurement keeps its scratch files
 	// ("" for the system's temporary directory).
 	SQLiteDir string
@@ -103,11 +109,13 @@ func (m *Measure) Median() float64 {
 type Report struct {
 	Started, Finished time.Time
 	Machine           Machine
-	Settings          map[string]string
-	Quick             bool
-	RunLen            time.Duration
-	Rounds            int
-	Measures          []*Measure
+	// Server is the PostgreSQL server the suite ran against.
+	Server   Server
+	Settings map[string]string
+	Quick    bool
+	RunLen   time.Duration
+	Rounds   int
+	Measures []*Measure
 	// Checks lists each invariant check: what was checked and its
 	// violations (none expected).
 	Checks []Check
@@ -158,7 +166,7 @@ type job struct {
 // RunSuite runs the whole suite against o.Admin (PostgreSQL) and writes the
 // report to o.Out. It returns the report, or the first error.
 func RunSuite(ctx context.Context, o SuiteOptions) (*Report, error) {
-	if o.Admin.Driver == database.DriverSQLite {
+	if !o.Throwaway && o.Admin.Driver == database.DriverSQLite {
 		return nil, errors.New("bench --all: needs PostgreSQL (set database.url or DATABASE_URL)")
 	}
 	if o.PgBench == "" {
@@ -175,7 +183,17 @@ func RunSuite(ctx context.Context, o SuiteOptions) (*Report, error) {
 	}
 	z := suiteSizes(o.Quick)
 	rep := &Report{Started: time.Now().UTC(), Machine: machine(), Quick: o.Quick, RunLen: o.RunLen, Rounds: o.Rounds,
-		Statements: map[int]int{}}
+		Statements: map[int]int{}, Server: givenServer(o.Admin)}
+	if o.Throwaway {
+		admin, srv, destroy, err := startThrowaway(ctx, o.Log)
+		if err != nil {
+			return nil, err
+		}
+		// Deferred first, so it runs last: after every scratch database
+		// is dropped and every pool closed.
+		defer destroy()
+		o.Admin, rep.Server = admin, srv
+	}
 	suffix := randomSuffix()
 	quiet := database.WithLogger(slog.New(slog.DiscardHandler))
 

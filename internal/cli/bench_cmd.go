@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"socialpredict/database"
 	"socialpredict/internal/bench"
+	"socialpredict/internal/pgcluster"
 	"socialpredict/service"
 )
 
@@ -49,8 +49,11 @@ afterwards; there is no pgbench comparison and no interactive measurement
 (PlaceBet is always an interactive transaction on SQLite).
 
 With --all, run the whole performance suite instead (about 6 minutes with the
-defaults) against the configured PostgreSQL, or postgres@127.0.0.1:5432 when
-none is configured (the command fails when that is not reachable), and write
+defaults) against the configured PostgreSQL, or, when none is configured, a
+throwaway cluster started from the installed server binaries (initdb, pg_ctl;
+run as the postgres OS user when root) on a free port in a temporary
+directory, with fsync on, stopped and deleted afterwards (on an error or
+Ctrl-C too; the report says which server it was), and write
 docs/performance.md (--out) with its chart: pgbench as the anchor, PlaceBet
 through the service (monitoring on and off, prepared statements off), the same
 place_bet call on raw pgx as the limit, HTTP, pool scaling, SQLite, reads,
@@ -106,7 +109,7 @@ a PASS/FAIL line for each target of issue 13.`,
 	cmd.Flags().BoolVar(&o.HTTP, "http", false, "also measure POST /v1/markets/{id}/bets through the API server in this process")
 	cmd.Flags().IntSliceVar(&o.HTTPConcurrency, "http-concurrency", []int{8, 32}, fmt.Sprintf("requests in flight for --http, each 1 to %d", bench.MaxWorkers))
 	cmd.Flags().StringVar(&o.HTTPProfile, "http-cpuprofile", "", "write a CPU profile of this process (server and load generator) during the --http measurements to this file")
-	cmd.Flags().BoolVar(&all, "all", false, "run the whole performance suite against PostgreSQL and write --out (see docs/performance.md); the other measurement flags are ignored")
+	cmd.Flags().BoolVar(&all, "all", false, "run the whole performance suite against PostgreSQL (a throwaway cluster when none is configured) and write --out (see docs/performance.md); the other measurement flags are ignored")
 	cmd.Flags().BoolVar(&so.Quick, "quick", false, "with --all: tiny sizes, for testing the suite (the figures mean nothing)")
 	cmd.Flags().StringVar(&so.Out, "out", "docs/performance.md", "with --all: the report to write (the SVG chart goes beside it)")
 	cmd.Flags().DurationVar(&so.RunLen, "run", 3*time.Second, "with --all: length of one timed run")
@@ -121,28 +124,20 @@ func (a *app) benchAll(cmd *cobra.Command, so bench.SuiteOptions) error {
 	if err != nil {
 		return err
 	}
-	admin := cfg.Database
-	if admin.Driver == database.DriverSQLite {
-		const local = "127.0.0.1:5432"
-		c, err := net.DialTimeout("tcp", local, 2*time.Second)
-		if err != nil {
-			return fmt.Errorf("bench --all needs PostgreSQL: none is configured (database.url, DATABASE_URL) and %s is not reachable: %v", local, err)
-		}
-		c.Close()
-		admin = database.DefaultConfig()
-		admin.Driver = database.DriverPostgres
-		admin.URL = "postgres://postgres@" + local + "/postgres?sslmode=disable"
-	}
-	so.Admin, so.Log = admin, a.logger(cfg)
+	// No PostgreSQL configured (the SQLite default): a throwaway cluster.
+	so.Admin, so.Throwaway, so.Log = cfg.Database, cfg.Database.Driver == database.DriverSQLite, a.logger(cfg)
 	if so.PgBench = bench.FindPgBench(); so.PgBench == "" {
 		return errors.New("pgbench not found (install PostgreSQL's client tools)")
 	}
 	rep, err := bench.RunSuite(cmd.Context(), so)
+	if errors.Is(err, pgcluster.ErrNoBinaries) {
+		return fmt.Errorf("bench --all needs PostgreSQL: none is configured (database.url, DATABASE_URL) and %w", err)
+	}
 	if err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()
-	fmt.Fprintf(out, "wrote %s in %s\n", so.Out, rep.Finished.Sub(rep.Started).Round(time.Second))
+	fmt.Fprintf(out, "wrote %s in %s against %s\n", so.Out, rep.Finished.Sub(rep.Started).Round(time.Second), rep.Server)
 	for _, t := range rep.Targets {
 		v := "FAIL"
 		if t.Pass {

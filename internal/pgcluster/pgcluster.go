@@ -1,7 +1,7 @@
 // Package pgcluster starts throwaway PostgreSQL clusters from the installed
 // server binaries (initdb, pg_ctl, pg_basebackup), for the tests and
 // commands that must restart, stop or replicate a server: never the shared
-// one other people use. It is the Go form of what scripts/test does when
+// one other people use; and for bench --all when no server is given. It is the Go form of what scripts/test does when
 // no server is reachable: a temporary directory, a free port on 127.0.0.1,
 // trust authentication, and, when run as root, every server tool run as
 // the `postgres` OS user (initdb and pg_ctl refuse root).
