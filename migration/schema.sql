@@ -327,18 +327,12 @@ BEGIN
 			no_stake = ps.no_stake + excluded.no_stake,
 			bet_count = ps.bet_count + excluded.bet_count,
 			updated_at = excluded.updated_at;
-		INSERT INTO ledger_entries (user_id, market_id, bet_id, kind, amount, balance_after, created_at)
-		SELECT l.u, l.m, l.bet, l.kind, l.amount, l.balance, l.at
-		FROM (SELECT x.n, 1 AS part, x.u, x.m, x.bet, 'BET' AS kind, -x.amount AS amount, x.balance + x.cost - x.amount AS balance, x.at
-				FROM unnest(r_ok, p_user_ids, p_market_ids, r_bet, p_amounts, r_cost, r_balance, r_at)
-					WITH ORDINALITY AS x(ok, u, m, bet, amount, cost, balance, at, n)
-				WHERE x.ok
-			UNION ALL
-			SELECT x.n, 2, x.u, x.m, x.bet, 'BET_FEE', x.amount - x.cost, x.balance, x.at
-				FROM unnest(r_ok, p_user_ids, p_market_ids, r_bet, p_amounts, r_cost, r_balance, r_at)
-					WITH ORDINALITY AS x(ok, u, m, bet, amount, cost, balance, at, n)
-				WHERE x.ok AND x.cost > x.amount) l
-		ORDER BY l.n, l.part;
+		-- One row per bet, stake and fee (migration 007).
+		INSERT INTO ledger_entries (user_id, market_id, bet_id, kind, amount, fee, balance_after, created_at)
+		SELECT x.u, x.m, x.bet, 'BET', -x.cost, x.cost - x.amount, x.balance, x.at
+		FROM unnest(r_ok, p_user_ids, p_market_ids, r_bet, p_amounts, r_cost, r_balance, r_at)
+			WITH ORDINALITY AS x(ok, u, m, bet, amount, cost, balance, at, n)
+		WHERE x.ok ORDER BY x.n;
 	END IF;
 	RETURN QUERY SELECT x.n::integer, x.dup, x.bet, x.prob, x.cost, x.locked, x.status, x.closes, x.at
 	FROM unnest(r_dup, r_bet, r_prob, r_cost, r_locked, r_status, r_closes, r_at)

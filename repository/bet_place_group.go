@@ -16,7 +16,7 @@ import (
 const betGroup = "bets"
 
 // placeBetsSQL places a batch of bets in one statement: a call of the
-// function place_bets (migration 006), one array per parameter of
+// function place_bets (migration 008), one array per parameter of
 // placeBetSQL, one result row per bet with its 1-based position first.
 const placeBetsSQL = `SELECT ord, duplicate_id, bet_id, probability, cost, locked, status, closes_at, placed_at
 FROM place_bets($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[],

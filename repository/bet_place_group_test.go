@@ -62,7 +62,7 @@ func (w *batchWorld) dump(t *testing.T) map[string][]string {
 		"markets":   "SELECT id, status, yes_stake, no_stake, volume, bet_count, probability, updated_at FROM markets ORDER BY id",
 		"bets":      "SELECT id, user_id, market_id, outcome, amount, fee, probability_after, placed_at, idempotency_key FROM bets ORDER BY id",
 		"positions": "SELECT user_id, market_id, yes_stake, no_stake, bet_count, first_bet_at, updated_at FROM positions ORDER BY user_id, market_id",
-		"ledger":    "SELECT id, user_id, market_id, bet_id, kind, amount, balance_after, created_at FROM ledger_entries ORDER BY id",
+		"ledger":    "SELECT id, user_id, market_id, bet_id, kind, amount, fee, balance_after, created_at FROM ledger_entries ORDER BY id",
 	} {
 		rows, err := w.tdb.DB.Raw(q).Rows()
 		if err != nil {

@@ -15,7 +15,7 @@ import (
 )
 
 // placeBetSQL is a whole bet in one PostgreSQL statement: a call of the
-// function place_bet (migration 004 says what it does, step by step). Its
+// function place_bet (migration 004 says what it does, step by step; 007 writes one ledger row per bet). Its
 // plans are made once per connection, with prepared statements or without
 // (PgBouncer), and outside a transaction the call is its own one.
 // Parameters are typed here, so that the statement needs no describe round

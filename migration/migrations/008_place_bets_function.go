@@ -2,12 +2,12 @@ package migrations
 
 import "socialpredict/migration"
 
-// 006: place_bets, a batch of bets in one call (PostgreSQL only): group
+// 008: place_bets, a batch of bets in one call (PostgreSQL only): group
 // commit. repository.BetRepository.Place hands it the bets that waited
 // while earlier ones were placed, so that many bets share one round trip,
 // one statement start-up and one commit.
 //
-// Each bet is decided as place_bet (migration 004) decides it, in the order
+// Each bet is decided as place_bet (migrations 004 and 007) decides it, in the order
 // given, so each is accepted or refused exactly as if it had come alone at
 // that moment: a bet refused (closed market, lacking credits, a repeated
 // idempotency key) is a result row like an accepted one and writes nothing,
@@ -23,7 +23,7 @@ import "socialpredict/migration"
 // fails the whole call, which is one statement: nothing of the batch is
 // written, and the caller places the bets again one by one.
 func init() {
-	register(migration.FromSQL("006", "place bets function",
+	register(migration.FromSQL("008", "place bets function",
 		migration.SQL{Postgres: []string{placeBetsFunction}},
 		migration.SQL{Postgres: []string{"DROP FUNCTION place_bets"}}))
 }
@@ -40,7 +40,7 @@ func init() {
 // it), and the accepted bets are written with one statement per table: the
 // bets (their ids taken from the sequence in order, so that (placed_at, id)
 // follows the order of the batch), the users' guarded debits, the markets'
-// aggregates, the positions, the ledger rows. A key taken concurrently by a
+// aggregates, the positions, the ledger rows (one per bet). A key taken concurrently by a
 // bet this batch cannot see fails the call with unique_violation (the caller
 // then places the bets one by one, as place_bet handles that case).
 const placeBetsFunction = `CREATE FUNCTION place_bets(
@@ -224,18 +224,12 @@ BEGIN
 			no_stake = ps.no_stake + excluded.no_stake,
 			bet_count = ps.bet_count + excluded.bet_count,
 			updated_at = excluded.updated_at;
-		INSERT INTO ledger_entries (user_id, market_id, bet_id, kind, amount, balance_after, created_at)
-		SELECT l.u, l.m, l.bet, l.kind, l.amount, l.balance, l.at
-		FROM (SELECT x.n, 1 AS part, x.u, x.m, x.bet, 'BET' AS kind, -x.amount AS amount, x.balance + x.cost - x.amount AS balance, x.at
-				FROM unnest(r_ok, p_user_ids, p_market_ids, r_bet, p_amounts, r_cost, r_balance, r_at)
-					WITH ORDINALITY AS x(ok, u, m, bet, amount, cost, balance, at, n)
-				WHERE x.ok
-			UNION ALL
-			SELECT x.n, 2, x.u, x.m, x.bet, 'BET_FEE', x.amount - x.cost, x.balance, x.at
-				FROM unnest(r_ok, p_user_ids, p_market_ids, r_bet, p_amounts, r_cost, r_balance, r_at)
-					WITH ORDINALITY AS x(ok, u, m, bet, amount, cost, balance, at, n)
-				WHERE x.ok AND x.cost > x.amount) l
-		ORDER BY l.n, l.part;
+		-- One row per bet, stake and fee (migration 007).
+		INSERT INTO ledger_entries (user_id, market_id, bet_id, kind, amount, fee, balance_after, created_at)
+		SELECT x.u, x.m, x.bet, 'BET', -x.cost, x.cost - x.amount, x.balance, x.at
+		FROM unnest(r_ok, p_user_ids, p_market_ids, r_bet, p_amounts, r_cost, r_balance, r_at)
+			WITH ORDINALITY AS x(ok, u, m, bet, amount, cost, balance, at, n)
+		WHERE x.ok ORDER BY x.n;
 	END IF;
 	RETURN QUERY SELECT x.n::integer, x.dup, x.bet, x.prob, x.cost, x.locked, x.status, x.closes, x.at
 	FROM unnest(r_dup, r_bet, r_prob, r_cost, r_locked, r_status, r_closes, r_at)
