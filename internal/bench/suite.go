@@ -277,6 +277,8 @@ func RunSuite(ctx context.Context, o SuiteOptions) (*Report, error) {
 	}
 	noPrep := cfg
 	noPrep.PreparedStatements = false
+	noGroup := cfg
+	noGroup.GroupCommit.Enabled = false
 	const place = "PlaceBet"
 	var jobs []job
 	for _, w := range z.placeW {
@@ -291,6 +293,7 @@ func RunSuite(ctx context.Context, o SuiteOptions) (*Report, error) {
 			job{rep.add(place, onName(w), "bets/s", pgbenchName(w)), withHandle(cfg, w+4, w, markets)},
 			job{rep.add(place, offName(w), "bets/s", onName(w)), withHandle(cfg, w+4, w, markets, database.WithoutQueryMonitor())},
 			job{rep.add(place, noPrepName(w), "bets/s", onName(w)), withHandle(noPrep, w+4, w, markets)},
+			job{rep.add(place, noGroupName(w), "bets/s", onName(w)), withHandle(noGroup, w+4, w, markets)},
 			job{rep.add(place, rawName(w), "bets/s", pgbenchName(w)), rawJob(cfg, econ, users, markets, w, z.warmup)},
 		)
 	}
@@ -313,8 +316,9 @@ func RunSuite(ctx context.Context, o SuiteOptions) (*Report, error) {
 		jobs = append(jobs, job{rep.add(scaling, poolName(p, z.scaleW), "bets/s", top), withHandle(cfg, p, z.scaleW, markets)})
 	}
 	hot := slices.Max(z.pools)
-	jobs = append(jobs, job{rep.add(scaling, fmt.Sprintf("PlaceBet, pool %d, %d workers, all on one market", hot, z.scaleW), "bets/s", poolName(hot, z.scaleW)),
-		withHandle(cfg, hot, z.scaleW, markets[:1])})
+	hotName := fmt.Sprintf("PlaceBet, pool %d, %d workers, all on one market", hot, z.scaleW)
+	jobs = append(jobs, job{rep.add(scaling, hotName, "bets/s", poolName(hot, z.scaleW)), withHandle(cfg, hot, z.scaleW, markets[:1])},
+		job{rep.add(scaling, hotName+", group commit off", "bets/s", hotName), withHandle(noGroup, hot, z.scaleW, markets[:1])})
 	if err := interleave(ctx, o, jobs); err != nil {
 		return nil, err
 	}
@@ -347,6 +351,9 @@ func onName(w int) string      { return fmt.Sprintf("PlaceBet (service), %d work
 func offName(w int) string     { return fmt.Sprintf("PlaceBet (service), %d workers, monitoring off", w) }
 func noPrepName(w int) string {
 	return fmt.Sprintf("PlaceBet (service), %d workers, prepared_statements false", w)
+}
+func noGroupName(w int) string {
+	return fmt.Sprintf("PlaceBet (service), %d workers, group commit off", w)
 }
 func rawName(w int) string { return fmt.Sprintf("limit: place_bet on raw pgx, %d workers", w) }
 func poolName(p, w int) string {
