@@ -110,16 +110,22 @@ func (r *ledgerRepository) Credit(ctx context.Context, marketID int64, credits [
 const balanceAfter = `u.balance - COALESCE(SUM(d.amount) OVER (PARTITION BY d.user_id ORDER BY d.seq DESC
 	ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)`
 
-// creditPostgres updates the balances (one update per user, with the sum of
-// their credits) and writes the ledger rows, in one statement.
+// creditPostgres locks the users in id order (l: the lock order of every
+// writer that holds several users, such as a batch of bets, so that none
+// deadlocks with a resolution), updates the balances (one update per user,
+// with the sum of their credits) and writes the ledger rows, in one
+// statement.
 const creditPostgres = `
 WITH d AS (
 	SELECT * FROM jsonb_to_recordset(CAST(@rows AS jsonb)) AS d(seq int, user_id bigint, kind text, amount bigint)
 ),
 t AS (SELECT user_id, SUM(amount) AS total FROM d GROUP BY user_id),
+l AS MATERIALIZED (
+	SELECT users.id FROM users JOIN t ON t.user_id = users.id ORDER BY users.id FOR NO KEY UPDATE OF users
+),
 u AS (
 	UPDATE users SET balance = users.balance + t.total, updated_at = CAST(@now AS timestamptz)
-	FROM t WHERE users.id = t.user_id
+	FROM t JOIN l ON l.id = t.user_id WHERE users.id = t.user_id
 	RETURNING users.id, users.balance
 )
 INSERT INTO ledger_entries (user_id, market_id, kind, amount, balance_after, created_at)
