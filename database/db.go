@@ -325,6 +325,19 @@ func (db *DB) Observe(ctx context.Context, sql string, table string, rows int64,
 	}
 }
 
+// ObserveShared counts, in the units of work of ctx (see WithQueryScope), a
+// statement run on behalf of ctx and others together and recorded once with
+// Observe on another context (a group commit's batch): it adds no metrics.
+// It does nothing without a monitor or outside a unit of work.
+func (db *DB) ObserveShared(ctx context.Context, sql string, table string) {
+	if db.monitor == nil {
+		return
+	}
+	if scope := scopeFrom(ctx); scope != nil {
+		db.monitor.inScopes(ctx, scope, db.monitor.callSite(), sql, operation(sql), table)
+	}
+}
+
 // LongConnections returns the connections taken from the pool through Raw
 // (outside a transaction) and held for longer than d, oldest first, each
 // with the stack of the code that took it.

@@ -144,6 +144,12 @@ func (m *QueryMonitor) observe(ctx context.Context, sql string, vars []any, tabl
 	if slow {
 		m.slowQuery(ctx, sql, vars, op, table, rows, start, d, caller, err)
 	}
+	m.inScopes(ctx, scope, caller, sql, op, table)
+}
+
+// inScopes counts the statement in scope and its parents (the units of
+// work of ctx), reporting an N+1 pattern where one crosses the threshold.
+func (m *QueryMonitor) inScopes(ctx context.Context, scope *QueryScope, caller, sql, op, table string) {
 	for ; scope != nil; scope = scope.parent {
 		if f := scope.record(caller, sql, m.cfg.NPlusOneThreshold); f != nil {
 			if m.metrics != nil {

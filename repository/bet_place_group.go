@@ -22,6 +22,13 @@ const placeBetsSQL = `SELECT ord, duplicate_id, bet_id, probability, cost, locke
 FROM place_bets($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[],
 	$8::timestamptz[], $9::bigint[], $10::bigint[], $11::bigint[], $12::float8[], $13::bigint[], $14::bigint[], $15::bigint[])`
 
+// groupedBet is a bet waiting in the group commit, with its caller's
+// context (its unit of work, for the statement count).
+type groupedBet struct {
+	ctx context.Context
+	p   BetPlacement
+}
+
 // placed is the outcome of one bet of a batch.
 type placed struct {
 	placement *Placement
@@ -35,7 +42,7 @@ type placed struct {
 // ctx's error when ctx ended while the bet waited (then nothing was
 // written).
 func (r *betRepository) placeGrouped(ctx context.Context, p BetPlacement) (*Placement, error) {
-	res, err := database.GroupOf(r.db, betGroup, r.placeBatch, lockedRows).Do(ctx, p)
+	res, err := database.GroupOf(r.db, betGroup, r.placeBatch, lockedRows).Do(ctx, groupedBet{ctx: ctx, p: p})
 	if err != nil {
 		return nil, err
 	}
@@ -43,8 +50,8 @@ func (r *betRepository) placeGrouped(ctx context.Context, p BetPlacement) (*Plac
 }
 
 // lockedRows are the rows a bet locks: its market and its user.
-func lockedRows(p BetPlacement) []database.GroupKey {
-	return []database.GroupKey{{Table: "markets", ID: p.MarketID}, {Table: "users", ID: p.UserID}}
+func lockedRows(b groupedBet) []database.GroupKey {
+	return []database.GroupKey{{Table: "markets", ID: b.p.MarketID}, {Table: "users", ID: b.p.UserID}}
 }
 
 // placeBatch places a batch of bets of placeGrouped, in order: one bet
@@ -54,11 +61,21 @@ func lockedRows(p BetPlacement) []database.GroupKey {
 // again alone, in order, so that the bet at fault fails on its own and the
 // others are placed; any other failure (the connection lost while the
 // statement ran) is every bet's error, since the batch may have committed.
-func (r *betRepository) placeBatch(ctx context.Context, ps []BetPlacement) []placed {
-	out := make([]placed, len(ps))
-	if len(ps) > 1 && r.db.Driver() == database.DriverPostgres {
+// The batch's statement is observed once, on ctx (the first caller's), and
+// counted in every other caller's unit of work; bets placed alone run on
+// their callers' contexts.
+func (r *betRepository) placeBatch(ctx context.Context, bets []groupedBet) []placed {
+	out := make([]placed, len(bets))
+	if len(bets) > 1 && r.db.Driver() == database.DriverPostgres {
+		ps := make([]BetPlacement, len(bets))
+		for i, b := range bets {
+			ps[i] = b.p
+		}
 		err := r.placeMany(ctx, ps, out)
 		if err == nil {
+			for _, b := range bets[1:] {
+				r.db.ObserveShared(b.ctx, placeBetsSQL, "bets")
+			}
 			return out
 		}
 		var pgErr *pgconn.PgError
@@ -71,10 +88,15 @@ func (r *betRepository) placeBatch(ctx context.Context, ps []BetPlacement) []pla
 		}
 		database.GroupOf(r.db, betGroup, r.placeBatch, lockedRows).Fallback()
 		r.db.Logger().WarnContext(ctx, "group commit: batch failed, placing its bets one by one",
-			"bets", len(ps), "error", TranslateError(err))
+			"bets", len(bets), "error", TranslateError(err))
 	}
-	for i, p := range ps {
-		out[i].placement, out[i].err = r.placeAlone(ctx, p)
+	if len(bets) == 1 {
+		// Alone: on the batch's context, which is the caller's.
+		out[0].placement, out[0].err = r.placeAlone(ctx, bets[0].p)
+		return out
+	}
+	for i, b := range bets {
+		out[i].placement, out[i].err = r.placeAlone(b.ctx, b.p)
 	}
 	return out
 }

@@ -233,7 +233,8 @@ func TestPlaceBatchFallsBackOneByOne(t *testing.T) {
 // TestGroupCommitOnHotMarket: bettors on one market through Place go
 // through the group commit on PostgreSQL: they are batched (fewer batches
 // than bets), every bet is accepted, and the market, the positions, the
-// ledger and the balances agree with them (db check). A lone bettor's bets
+// ledger and the balances agree with them (db check), and each bettor's
+// unit of work counts one statement per bet on PostgreSQL, batched or not. A lone bettor's bets
 // each go alone (a batch of one each: no waiting for company).
 func TestGroupCommitOnHotMarket(t *testing.T) {
 	dbtest.ForEachEngine(t, func(t *testing.T, engine dbtest.Engine) {
@@ -261,6 +262,12 @@ func TestGroupCommitOnHotMarket(t *testing.T) {
 		failures := make(chan error, bettors*each)
 		for u := range bettors {
 			wg.Go(func() {
+				ctx, scope := database.WithQueryScope(ctx)
+				defer func() {
+					if got := scope.Queries(); engine == dbtest.Postgres && got != each {
+						failures <- fmt.Errorf("bettor %d's unit of work counted %d statements for %d bets, want one each", u, got, each)
+					}
+				}()
 				for i := range each {
 					res, err := w.d.Bets().Place(ctx, bet(u, int64(1+i%5)))
 					if err == nil && (res == nil || res.Bet == nil) {

@@ -5,7 +5,11 @@ import "context"
 // PlaceBatch places ps as one batch of the group commit would (see
 // placeBatch), for the tests that compare it with placing them one by one.
 func PlaceBatch(ctx context.Context, b BetRepository, ps []BetPlacement) ([]*Placement, []error) {
-	res := b.(*betRepository).placeBatch(ctx, ps)
+	bets := make([]groupedBet, len(ps))
+	for i, p := range ps {
+		bets[i] = groupedBet{ctx: ctx, p: p}
+	}
+	res := b.(*betRepository).placeBatch(ctx, bets)
 	out, errs := make([]*Placement, len(res)), make([]error, len(res))
 	for i, r := range res {
 		out[i], errs[i] = r.placement, r.err
