@@ -394,7 +394,11 @@ func TestTransactionTimeout(t *testing.T) {
 	// tells the timeout from the statement's end on a loaded machine; it
 	// stays short enough that DROP DATABASE (which waits 5s for other
 	// sessions) would outwait it should the cancellation not reach the
-	// server.
+	// server. A pooled connection is open first: connecting, slow on a
+	// loaded machine, is not what the timeout is about.
+	if err := db.Exec("SELECT 1").Error; err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	err := tm.Transact(context.Background(), func(ctx context.Context) error {
 		return database.Conn(ctx, db).Exec("SELECT pg_sleep(4)").Error

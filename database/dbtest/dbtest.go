@@ -81,6 +81,13 @@ func New(tb testing.TB, engine Engine, schema Schema) *TestDB {
 		tb.Fatalf("dbtest: unknown engine %q", engine)
 	}
 	ctx := context.Background()
+	if engine == SQLite && schema.Migrate != nil {
+		// A copy of the schema's migrated file, as PostgreSQL clones its
+		// template: the migrations run once per schema and process.
+		if err := copySQLiteTemplate(cfg.SQLite.Path, schema); err != nil {
+			tb.Fatalf("dbtest: migrate sqlite to %s: %v", schema.Name, err)
+		}
+	}
 	h, err := database.NewDatabase(ctx, cfg, database.WithLogger(Logger()))
 	if err != nil {
 		tb.Fatalf("dbtest: open %s: %v", engine, err)
@@ -94,11 +101,6 @@ func New(tb testing.TB, engine Engine, schema Schema) *TestDB {
 			tb.Errorf("dbtest: close %s: %v", engine, err)
 		}
 	})
-	if engine == SQLite && schema.Migrate != nil {
-		if err := schema.Migrate(ctx, db); err != nil {
-			tb.Fatalf("dbtest: migrate sqlite to %s: %v", schema.Name, err)
-		}
-	}
 	return &TestDB{Engine: engine, DB: db, Handle: h, Config: cfg}
 }
 

@@ -1,5 +1,6 @@
 // Package dbtest gives each test a fresh, real database on each engine:
-// SQLite in a temporary file, and PostgreSQL cloned from a template database
+// SQLite in a temporary file, copied from a file migrated once per schema
+// and test process, and PostgreSQL cloned from a template database
 // (github.com/peterldowns/pgtestdb), so migrations run once per schema and
 // each test still starts from a clean copy.
 //

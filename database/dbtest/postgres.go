@@ -107,7 +107,7 @@ func newPostgres(tb testing.TB, schema Schema, viaBouncer bool) database.Config 
 	}
 	password, _ := admin.User.Password()
 	role := testRole
-	inst := pgtestdb.Custom(tb, pgtestdb.Config{
+	conf := pgtestdb.Config{
 		DriverName: "pgx",
 		Host:       admin.Hostname(),
 		Port:       admin.Port(),
@@ -119,7 +119,8 @@ func newPostgres(tb testing.TB, schema Schema, viaBouncer bool) database.Config 
 		// PgBouncer keeps its server connections to the test database
 		// open after the test's pool closes: end them before the drop.
 		ForceTerminateConnections: viaBouncer,
-	}, migrator{schema})
+	}
+	inst := clone(tb, conf, migrator{schema})
 	cfg := testConfig()
 	cfg.Driver = database.DriverPostgres
 	cfg.URL = inst.URL()
