@@ -92,6 +92,14 @@ func notCommitted(err error) error {
 // connectionLost reports whether err means the database is unreachable or
 // the connection is gone.
 func connectionLost(err error) bool {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		// A connection that could not be opened: the database is down or
+		// unreachable, also when the dial timed out (a net timeout error
+		// reads as context.DeadlineExceeded, though no caller's deadline
+		// passed; see net's timeoutError).
+		return true
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false // the caller's deadline, not the database
 	}
@@ -107,12 +115,9 @@ func connectionLost(err error) bool {
 		}
 		return false
 	}
-	var (
-		ce     *pgconn.ConnectError
-		netErr net.Error
-	)
+	var netErr net.Error
 	switch {
-	case errors.As(err, &ce), errors.As(err, &netErr),
+	case errors.As(err, &netErr),
 		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return true

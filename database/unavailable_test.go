@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +152,46 @@ func TestSQLiteReadOnlyIsUnavailable(t *testing.T) {
 	}
 	if got := queryInt(t, db, "SELECT count(*) FROM accounts"); got != 0 {
 		t.Errorf("%d accounts after the refused insert, want 0", got)
+	}
+}
+
+// TestConnectTimeoutIsUnavailable: a connection attempt that times out on
+// its own connect timeout (a server that accepts and never answers, as a
+// black-holed network does) is the database being unavailable, and nothing
+// was committed, although the timeout reads as context.DeadlineExceeded
+// and no caller's deadline passed. It used to escape untranslated (a 500
+// over HTTP in the chaos run's black hole).
+func TestConnectTimeoutIsUnavailable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	defer func() { ln.Close(); <-done }()
+	go func() {
+		defer close(done)
+		var held []net.Conn // accepted, never answered
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	_, err = pgconn.Connect(t.Context(), fmt.Sprintf("postgres://u@%s/db?sslmode=disable&connect_timeout=1", ln.Addr()))
+	if err == nil {
+		t.Fatal("connect to a silent server succeeded")
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Logf("(the connect error does not read as a deadline here: %v)", err)
+	}
+	got := database.TranslateUnavailable(err)
+	var ue *errs.UnavailableError
+	if !errors.Is(got, errs.ErrUnavailable) || !errors.As(got, &ue) || ue.MayHaveCommitted {
+		t.Errorf("TranslateUnavailable(%v) = %v; want errs.ErrUnavailable, not committed", err, got)
 	}
 }
