@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Group is group commit: callers that arrive while the database is busy
@@ -24,8 +25,10 @@ import (
 // A caller whose context ends while it is still queued leaves the queue
 // with the context's error; once its batch has started, it waits for the
 // batch's result, which is the truth about its item (a placed bet is not
-// reported as failed). The batch's context is the leader's without its
-// cancellation, cancelled only when every caller's context has ended.
+// reported as failed). The batch's context is the leader's values with the
+// earliest deadline of its callers (so no caller waits past its own), and
+// is cancelled only when every caller's context has been cancelled: one
+// client going away does not fail its neighbours.
 //
 // Its methods are safe for concurrent use.
 type Group[T, R any] struct {
@@ -211,14 +214,26 @@ func (g *Group[T, R]) take(c *groupCall[T, R]) {
 	}
 }
 
-// runBatch runs the items of batch with a context that ends when every
-// caller's has ended, and sets each caller's result.
+// runBatch runs the items of batch with a context that ends at the
+// earliest of the callers' deadlines or when every caller's context has
+// ended, and sets each caller's result.
 func (g *Group[T, R]) runBatch(batch []*groupCall[T, R]) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(batch[0].ctx))
 	defer cancel()
 	if len(batch) == 1 {
 		ctx = batch[0].ctx
 	} else {
+		var earliest time.Time
+		for _, c := range batch {
+			if d, ok := c.ctx.Deadline(); ok && (earliest.IsZero() || d.Before(earliest)) {
+				earliest = d
+			}
+		}
+		if !earliest.IsZero() {
+			var cancelDeadline context.CancelFunc
+			ctx, cancelDeadline = context.WithDeadline(ctx, earliest)
+			defer cancelDeadline()
+		}
 		var (
 			mu   sync.Mutex
 			left = len(batch)

@@ -160,3 +160,46 @@ func TestGroupQueuedCallerLeavesOnCancel(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupBatchDeadlineIsTheEarliest: a batch runs with the earliest
+// deadline of its callers, so that none waits for it past its own.
+func TestGroupBatchDeadlineIsTheEarliest(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, 10)
+	deadlines := make(chan time.Time, 10)
+	g := testGroup(64, 1, func(int) int64 { return 1 }, nil)
+	g.run = func(ctx context.Context, items []int) []int {
+		d, _ := ctx.Deadline()
+		deadlines <- d
+		started <- struct{}{}
+		if items[0] == 0 {
+			<-release
+		}
+		return make([]int, len(items))
+	}
+	go func() { _, _ = g.Do(t.Context(), 0) }()
+	<-started
+	<-deadlines
+	early, late := time.Now().Add(time.Hour), time.Now().Add(2*time.Hour)
+	done := make(chan struct{}, 2)
+	for _, d := range []time.Time{late, early} {
+		ctx, cancel := context.WithDeadline(t.Context(), d)
+		defer cancel()
+		go func() { _, _ = g.Do(ctx, 1); done <- struct{}{} }()
+		for {
+			g.mu.Lock()
+			n := len(g.queue)
+			g.mu.Unlock()
+			if n > 0 && (d == early) == (n == 2) {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	close(release)
+	<-done
+	<-done
+	if got := <-deadlines; !got.Equal(early) {
+		t.Errorf("the batch of two ran with deadline %v, want the earlier one %v", got, early)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"socialpredict/database"
+	"socialpredict/errs"
 )
 
 // betGroup names the bets' group commit (db_group_commit_batch_size{group="bets"}).
@@ -60,7 +61,8 @@ func lockedRows(b groupedBet) []database.GroupKey {
 // reported an error, or the statement never reached it), each bet is placed
 // again alone, in order, so that the bet at fault fails on its own and the
 // others are placed; any other failure (the connection lost while the
-// statement ran) is every bet's error, since the batch may have committed.
+// statement ran, or the batch's deadline, the earliest of its bets', passed)
+// is every bet's error, an errs.UnavailableError that may have committed.
 // The batch's statement is observed once, on ctx (the first caller's), and
 // counted in every other caller's unit of work; bets placed alone run on
 // their callers' contexts.
@@ -79,6 +81,17 @@ func (r *betRepository) placeBatch(ctx context.Context, bets []groupedBet) []pla
 			return out
 		}
 		var pgErr *pgconn.PgError
+		if ctx.Err() != nil && !database.IsUnavailable(err) {
+			// The batch's deadline (its earliest bet's) passed, or every
+			// caller went away: like a bet cut off by its deadline, the
+			// outcome is unknown to each of them.
+			err = &errs.UnavailableError{Err: fmt.Errorf("group commit: the batch of %d bets ended before its answer (the earliest deadline of its bets): %w",
+				len(bets), err), MayHaveCommitted: true}
+			for i := range out {
+				out[i] = placed{err: err}
+			}
+			return out
+		}
 		if !errors.As(err, &pgErr) && !pgconn.SafeToRetry(err) {
 			err = TranslateError(err)
 			for i := range out {
