@@ -37,10 +37,7 @@ func (r *betRepository) Place(ctx context.Context, p BetPlacement) (*Placement, 
 	)
 	switch {
 	case r.db.Driver() != database.DriverPostgres || p.Interactive:
-		err = r.db.Transactions().Transact(r.db.Context(ctx), func(ctx context.Context) (err error) {
-			out, err = r.placeInteractive(ctx, p)
-			return err
-		})
+		out, err = r.placeInTransaction(ctx, p)
 	case r.db.Config().GroupCommit.Enabled && !r.db.InTransaction(ctx):
 		out, err = r.placeGrouped(ctx, p)
 	default:
@@ -51,6 +48,16 @@ func (r *betRepository) Place(ctx context.Context, p BetPlacement) (*Placement, 
 			return &Placement{Bet: b, DuplicateID: b.ID, Found: true}, nil
 		}
 	}
+	return out, err
+}
+
+// placeInTransaction places p with placeInteractive in a transaction of its
+// own, or in a savepoint of the one ctx or the repository is bound to.
+func (r *betRepository) placeInTransaction(ctx context.Context, p BetPlacement) (out *Placement, err error) {
+	err = r.db.Transactions().Transact(r.db.Context(ctx), func(ctx context.Context) (err error) {
+		out, err = r.placeInteractive(ctx, p)
+		return err
+	})
 	return out, err
 }
 

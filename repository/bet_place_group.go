@@ -121,12 +121,7 @@ func (r *betRepository) placeAlone(ctx context.Context, p BetPlacement) (*Placem
 	if r.db.Driver() == database.DriverPostgres {
 		return r.PlaceStatement(ctx, p)
 	}
-	var out *Placement
-	err := r.db.Transactions().Transact(ctx, func(ctx context.Context) (err error) {
-		out, err = r.placeInteractive(ctx, p)
-		return err
-	})
-	return out, err
+	return r.placeInTransaction(ctx, p)
 }
 
 // placeMany places ps with one call of place_bets, outside any
