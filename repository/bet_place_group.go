@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -60,9 +61,12 @@ func lockedRows(b groupedBet) []database.GroupKey {
 // statement fails as a whole and surely wrote nothing (the database
 // reported an error, or the statement never reached it), each bet is placed
 // again alone, in order, so that the bet at fault fails on its own and the
-// others are placed; any other failure (the connection lost while the
-// statement ran, or the batch's deadline, the earliest of its bets', passed)
-// is every bet's error, an errs.UnavailableError that may have committed.
+// others are placed. When the server cancelled it at the batch's deadline
+// (the earliest of its bets'), nothing was placed: the bets whose deadline
+// passed fail with that errs.UnavailableError, the others are placed alone.
+// Any other failure (the connection lost while the statement ran, or no
+// answer within the grace past the deadline) is every bet's error, an
+// errs.UnavailableError that may have committed.
 // The batch's statement is observed once, on ctx (the first caller's), and
 // counted in every other caller's unit of work; bets placed alone run on
 // their callers' contexts.
@@ -77,6 +81,21 @@ func (r *betRepository) placeBatch(ctx context.Context, bets []groupedBet) []pla
 		if err == nil {
 			for _, b := range bets[1:] {
 				r.db.ObserveShared(b.ctx, placeBetsSQL, "bets")
+			}
+			return out
+		}
+		var ue *errs.UnavailableError
+		if errors.As(err, &ue) && !ue.MayHaveCommitted {
+			// The server cancelled the batch at its deadline, the earliest
+			// of its bets' (database.QueryAutocommit): nothing was placed.
+			// The bets whose deadline has passed fail so; the others are
+			// placed alone, each within its own deadline.
+			for i, b := range bets {
+				if b.ctx.Err() != nil {
+					out[i] = placed{err: err}
+				} else {
+					out[i].placement, out[i].err = r.placeAlone(b.ctx, b.p)
+				}
 			}
 			return out
 		}
@@ -173,9 +192,18 @@ func (r *betRepository) placeMany(ctx context.Context, ps []BetPlacement, out []
 }
 
 // scanBatch runs placeBetsSQL with args on conn and reads each result row
-// into rows at its position; it returns how many rows it read.
+// into rows at its position; it returns how many rows it read. Outside a
+// transaction the server enforces ctx's deadline (database.QueryAutocommit).
 func scanBatch(ctx context.Context, conn *stdlib.Conn, args []any, rows []placeRow) (int, error) {
-	rs, err := conn.Conn().Query(ctx, placeBetsSQL, args...)
+	var (
+		rs  pgx.Rows
+		err error
+	)
+	if database.InTransaction(ctx) {
+		rs, err = conn.Conn().Query(ctx, placeBetsSQL, args...)
+	} else {
+		rs, err = database.QueryAutocommit(ctx, conn.Conn(), placeBetsSQL, args...)
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -89,7 +89,9 @@ const betSavepoint = "place_bet"
 
 // PlaceStatement places a bet on PostgreSQL with placeBetSQL. Outside a
 // transaction the statement is its own transaction, one round trip, retried
-// on a deadlock or serialization failure; inside the transaction ctx or the
+// on a deadlock or serialization failure, with the server enforcing ctx's
+// deadline (database.QueryAutocommit: past it, an errs.UnavailableError
+// that says nothing was placed); inside the transaction ctx or the
 // repository is bound to, it runs once in a savepoint of it (SAVEPOINT, the
 // call and RELEASE pipelined in one round trip), so that a bet the database
 // refuses rolls back to the savepoint and leaves the caller's transaction
@@ -123,7 +125,7 @@ func (r *betRepository) PlaceStatement(ctx context.Context, p BetPlacement) (*Pl
 			if database.InTransaction(ctx) {
 				err = placeInSavepoint(ctx, conn.Conn(), args, scan)
 			} else {
-				err = scan(conn.Conn().QueryRow(ctx, placeBetSQL, args...))
+				err = scan(database.QueryRowAutocommit(ctx, conn.Conn(), placeBetSQL, args...))
 			}
 			r.db.Observe(ctx, placeBetSQL, "bets", 1, start, err)
 			return err

@@ -5,11 +5,14 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/peterldowns/pgtestdb"
 )
 
@@ -88,18 +91,40 @@ func clone(tb testing.TB, conf pgtestdb.Config, m migrator) *pgtestdb.Config {
 		if tb.Failed() {
 			return // kept for investigation
 		}
-		if conf.ForceTerminateConnections {
-			if _, err := admin.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-				WHERE datname = $1 AND pid <> pg_backend_pid()`, inst.Database); err != nil {
-				tb.Errorf("dbtest: end the sessions of %s: %v", inst.Database, err)
-			}
-		}
-		drop := fmt.Sprintf(`DROP DATABASE IF EXISTS "%s"`, inst.Database)
-		if _, err := admin.ExecContext(ctx, drop); err != nil {
-			tb.Errorf("dbtest: drop %s (connections still open?): %v", inst.Database, err)
-		}
+		dropDatabase(tb, admin, inst.Database, conf.ForceTerminateConnections)
 	})
 	return &inst
+}
+
+// dropDatabase drops the test database name. With force (its connections
+// went through PgBouncer, which keeps server sessions open after the test's
+// pool closed), the sessions still in it are ended first; a session that
+// is still going away, or one PgBouncer opened again for a client that was
+// late to close, makes DROP DATABASE fail with SQLSTATE 55006 after its
+// own wait of 5 s, so the two are tried again for up to 30 s.
+func dropDatabase(tb testing.TB, admin *sql.DB, name string, force bool) {
+	tb.Helper()
+	ctx := context.Background()
+	drop := fmt.Sprintf(`DROP DATABASE IF EXISTS "%s"`, name)
+	give := time.Now().Add(30 * time.Second)
+	for {
+		if force {
+			if _, err := admin.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+				WHERE datname = $1 AND pid <> pg_backend_pid()`, name); err != nil {
+				tb.Errorf("dbtest: end the sessions of %s: %v", name, err)
+				return
+			}
+		}
+		_, err := admin.ExecContext(ctx, drop)
+		var pgErr *pgconn.PgError
+		if err == nil || !force || !errors.As(err, &pgErr) || pgErr.Code != "55006" || time.Now().After(give) {
+			if err != nil {
+				tb.Errorf("dbtest: drop %s (connections still open?): %v", name, err)
+			}
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // randomID returns 8 random hex digits, as pgtestdb names its databases.

@@ -1,0 +1,146 @@
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"socialpredict/errs"
+)
+
+// DeadlineGrace is how long past its caller's deadline QueryAutocommit
+// waits for the server's answer. The server cancels the statement at the
+// deadline and answers at once, so this only has to cover the round trip
+// and the server's scheduling.
+const DeadlineGrace = 250 * time.Millisecond
+
+// QueryAutocommit runs sql with args on conn as one PostgreSQL statement
+// outside any transaction, so that it commits by itself, and returns its
+// rows, which the caller reads and closes.
+//
+// When ctx has a deadline, the server enforces it: the statement is sent
+// in one round trip after `SELECT set_config('statement_timeout', <time
+// left>, true)`, which lasts for the statement's own transaction only (so
+// it is safe behind PgBouncer in transaction pooling). The client waits up
+// to DeadlineGrace past the deadline for the answer, instead of closing
+// the connection at the deadline. This is because a cancel request that
+// reaches the server before the statement starts is ignored, and a server
+// does not notice a closed connection while the statement waits for a row
+// lock: the statement then commits after its caller was told it failed
+// (seen under a CPU hog: a bet answered 503 at its deadline was placed
+// when the lock came free). So the caller learns either the statement's
+// result, possibly a little after its deadline, or an
+// *errs.UnavailableError saying that nothing was committed. It learns
+// neither only if the server does not answer within the grace; then the
+// connection is closed, as pgx does at a deadline. A ctx cancelled before
+// its deadline does not stop the statement: its deadline, which the server
+// holds, still ends it, so its outcome is always known.
+//
+// Without a deadline this is conn.Query with ctx. Errors are returned
+// untranslated, except the server's cancellation (SQLSTATE 57014), which
+// becomes the *errs.UnavailableError described above. The repositories
+// translate the rest.
+func QueryAutocommit(ctx context.Context, conn *pgx.Conn, sql string, args ...any) (pgx.Rows, error) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return conn.Query(ctx, sql, args...)
+	}
+	left := time.Until(deadline)
+	if left <= 0 {
+		return nil, context.DeadlineExceeded
+	}
+	wait, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline.Add(DeadlineGrace))
+	b := &pgx.Batch{}
+	b.Queue("SELECT set_config('statement_timeout', $1, true)", strconv.FormatInt(left.Milliseconds()+1, 10))
+	b.Queue(sql, args...)
+	br := conn.SendBatch(wait, b)
+	if _, err := br.Exec(); err != nil {
+		_ = br.Close()
+		cancel()
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		cancel()
+		return nil, cancelledAtDeadline(err, left)
+	}
+	return &deadlineRows{Rows: rows, br: br, cancel: cancel, left: left}, nil
+}
+
+// QueryRowAutocommit is QueryAutocommit for a statement that returns one
+// row: Scan reads it (pgx.ErrNoRows when there is none) and closes the
+// rows.
+func QueryRowAutocommit(ctx context.Context, conn *pgx.Conn, sql string, args ...any) pgx.Row {
+	rows, err := QueryAutocommit(ctx, conn, sql, args...)
+	return autocommitRow{rows: rows, err: err}
+}
+
+// deadlineRows are the rows of a statement whose deadline the server
+// enforces; Close ends the batch that carried it.
+type deadlineRows struct {
+	pgx.Rows
+	br     pgx.BatchResults
+	cancel context.CancelFunc
+	left   time.Duration
+	closed bool
+}
+
+// Close closes the rows and the batch.
+func (r *deadlineRows) Close() {
+	if r.closed {
+		return
+	}
+	r.closed = true
+	r.Rows.Close()
+	_ = r.br.Close()
+	r.cancel()
+}
+
+// Err is the statement's error, the server's cancellation at the deadline
+// translated (see QueryAutocommit).
+func (r *deadlineRows) Err() error { return cancelledAtDeadline(r.Rows.Err(), r.left) }
+
+// cancelledAtDeadline turns the server's cancellation of a statement that
+// had left to run (SQLSTATE 57014) into an *errs.UnavailableError that
+// says nothing was committed: the statement failed, so its transaction
+// rolled back. It returns any other error unchanged.
+func cancelledAtDeadline(err error, left time.Duration) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "57014" {
+		return err
+	}
+	return &errs.UnavailableError{Err: fmt.Errorf("the statement did not end within its deadline (%s) and the server cancelled it: %w",
+		left.Round(time.Millisecond), err)}
+}
+
+// autocommitRow is QueryRowAutocommit's row.
+type autocommitRow struct {
+	rows pgx.Rows
+	err  error
+}
+
+// Scan reads the one row into dest and closes the rows.
+func (r autocommitRow) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		r.rows.Close()
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	r.rows.Close()
+	return r.rows.Err()
+}
