@@ -1,6 +1,8 @@
 package repository_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -228,6 +230,56 @@ func TestPlaceBatchFallsBackOneByOne(t *testing.T) {
 			t.Errorf("%d bets stored, want 2", n)
 		}
 	})
+}
+
+// TestPlaceBatchServerEnforcesDeadline: a batch that waits for a market's
+// row lock past its deadline (the earliest of its bets') is cancelled by
+// PostgreSQL: the bet whose deadline passed fails with an
+// errs.UnavailableError that says nothing was placed, the other bet (no
+// deadline) is placed alone once the lock comes free, and only that bet is
+// stored. Before, the connection was closed at the deadline, every bet got
+// "may have committed", and the batch committed both when the lock came
+// free.
+func TestPlaceBatchServerEnforcesDeadline(t *testing.T) {
+	t.Parallel()
+	w := newBatchWorld(t, dbtest.Postgres, []int64{1000, 1000})
+	bet := func(user int) repository.BetPlacement {
+		return repository.BetPlacement{UserID: w.users[user].ID, MarketID: w.markets[0].ID, Outcome: models.OutcomeYes,
+			Amount: 10, Now: daltest.Now, FirstFee: 1, P0: 0.5, I0: 10}
+	}
+	lock := w.tdb.DB.Begin()
+	if err := lock.Exec("SELECT id FROM markets WHERE id = ? FOR UPDATE", w.markets[0].ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback()
+	short, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	type result struct {
+		got  []*repository.Placement
+		errs []error
+	}
+	done := make(chan result, 1)
+	go func() {
+		got, errs := repository.PlaceBatchOf(short, []context.Context{short, t.Context()}, w.d.Bets(),
+			[]repository.BetPlacement{bet(0), bet(1)})
+		done <- result{got, errs}
+	}()
+	<-short.Done()
+	time.Sleep(database.DeadlineGrace + 200*time.Millisecond) // the batch is cancelled; bet 2 waits alone
+	if err := lock.Rollback().Error; err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	var ue *errs.UnavailableError
+	if !errors.As(r.errs[0], &ue) || ue.MayHaveCommitted {
+		t.Errorf("bet past its deadline: %+v, %v; want an UnavailableError with MayHaveCommitted false", r.got[0], r.errs[0])
+	}
+	if r.errs[1] != nil || r.got[1] == nil || r.got[1].Bet == nil {
+		t.Errorf("bet without a deadline: %+v, %v; want it placed alone", r.got[1], r.errs[1])
+	}
+	if n := countRows(t, w.raw, &models.Bet{}); n != 1 {
+		t.Errorf("%d bets stored, want 1", n)
+	}
 }
 
 // TestGroupCommitOnHotMarket: bettors on one market through Place go

@@ -5,9 +5,19 @@ import "context"
 // PlaceBatch places ps as one batch of the group commit would (see
 // placeBatch), for the tests that compare it with placing them one by one.
 func PlaceBatch(ctx context.Context, b BetRepository, ps []BetPlacement) ([]*Placement, []error) {
+	ctxs := make([]context.Context, len(ps))
+	for i := range ctxs {
+		ctxs[i] = ctx
+	}
+	return PlaceBatchOf(ctx, ctxs, b, ps)
+}
+
+// PlaceBatchOf is PlaceBatch with each bet's own context (its caller's) in
+// ctxs and the batch's in ctx, as the group commit gives them.
+func PlaceBatchOf(ctx context.Context, ctxs []context.Context, b BetRepository, ps []BetPlacement) ([]*Placement, []error) {
 	bets := make([]groupedBet, len(ps))
 	for i, p := range ps {
-		bets[i] = groupedBet{ctx: ctx, p: p}
+		bets[i] = groupedBet{ctx: ctxs[i], p: p}
 	}
 	res := b.(*betRepository).placeBatch(ctx, bets)
 	out, errs := make([]*Placement, len(res)), make([]error, len(res))
