@@ -13,11 +13,11 @@ import (
 	"socialpredict/errs"
 )
 
-// DeadlineGrace is how long past its caller's deadline QueryAutocommit
-// waits for the server's answer. The server cancels the statement at the
-// deadline and answers at once, so this only has to cover the round trip
-// and the server's scheduling.
-const DeadlineGrace = 250 * time.Millisecond
+// DeadlineMargin is how long before its caller's deadline the server
+// cancels a statement run by QueryAutocommit (a tenth of the time left when
+// that is shorter), so that the server's answer reaches the caller before
+// the deadline: no caller waits past its own.
+const DeadlineMargin = 100 * time.Millisecond
 
 // QueryAutocommit runs sql with args on conn as one PostgreSQL statement
 // outside any transaction, so that it commits by itself, and returns its
@@ -25,21 +25,21 @@ const DeadlineGrace = 250 * time.Millisecond
 //
 // When ctx has a deadline, the server enforces it: the statement is sent
 // in one round trip after `SELECT set_config('statement_timeout', <time
-// left>, true)`, which lasts for the statement's own transaction only (so
-// it is safe behind PgBouncer in transaction pooling). The client waits up
-// to DeadlineGrace past the deadline for the answer, instead of closing
-// the connection at the deadline. This is because a cancel request that
-// reaches the server before the statement starts is ignored, and a server
-// does not notice a closed connection while the statement waits for a row
-// lock: the statement then commits after its caller was told it failed
-// (seen under a CPU hog: a bet answered 503 at its deadline was placed
-// when the lock came free). So the caller learns either the statement's
-// result, possibly a little after its deadline, or an
-// *errs.UnavailableError saying that nothing was committed. It learns
-// neither only if the server does not answer within the grace; then the
-// connection is closed, as pgx does at a deadline. A ctx cancelled before
-// its deadline does not stop the statement: its deadline, which the server
-// holds, still ends it, so its outcome is always known.
+// left less DeadlineMargin>, true)`, which lasts for the statement's own
+// transaction only (so it is safe behind PgBouncer in transaction
+// pooling), and the client reads the answer until the deadline. Without
+// this, pgx closes the connection at the deadline and sends a cancel
+// request; but a cancel request that reaches the server before the
+// statement starts is ignored, and a server does not notice a closed
+// connection while the statement waits for a row lock: the statement then
+// commits after its caller was told it failed (seen under a CPU hog: a bet
+// answered 503 at its deadline was placed when the lock came free). With
+// it, the statement has ended, committed or cancelled, by the deadline:
+// the caller learns its result or an *errs.UnavailableError saying that
+// nothing was committed, and only if the server's answer is later than the
+// deadline (a network or a machine that slow) does the caller not know,
+// as before. A ctx cancelled before its deadline does not stop the
+// statement, whose deadline the server holds: so its outcome is known.
 //
 // Without a deadline this is conn.Query with ctx. Errors are returned
 // untranslated, except the server's cancellation (SQLSTATE 57014), which
@@ -54,9 +54,10 @@ func QueryAutocommit(ctx context.Context, conn *pgx.Conn, sql string, args ...an
 	if left <= 0 {
 		return nil, context.DeadlineExceeded
 	}
-	wait, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline.Add(DeadlineGrace))
+	wait, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	timeout := max(left-min(DeadlineMargin, left/10), time.Millisecond)
 	b := &pgx.Batch{}
-	b.Queue("SELECT set_config('statement_timeout', $1, true)", strconv.FormatInt(left.Milliseconds()+1, 10))
+	b.Queue("SELECT set_config('statement_timeout', $1, true)", strconv.FormatInt(timeout.Milliseconds(), 10))
 	b.Queue(sql, args...)
 	br := conn.SendBatch(wait, b)
 	if _, err := br.Exec(); err != nil {

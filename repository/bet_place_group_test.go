@@ -265,7 +265,7 @@ func TestPlaceBatchServerEnforcesDeadline(t *testing.T) {
 		done <- result{got, errs}
 	}()
 	<-short.Done()
-	time.Sleep(database.DeadlineGrace + 200*time.Millisecond) // the batch is cancelled; bet 2 waits alone
+	time.Sleep(300 * time.Millisecond) // the batch was cancelled; bet 2 waits alone
 	if err := lock.Rollback().Error; err != nil {
 		t.Fatal(err)
 	}
