@@ -61,11 +61,12 @@ func lockedRows(b groupedBet) []database.GroupKey {
 // statement fails as a whole and surely wrote nothing (the database
 // reported an error, or the statement never reached it), each bet is placed
 // again alone, in order, so that the bet at fault fails on its own and the
-// others are placed. When the server cancelled it at the batch's deadline
-// (the earliest of its bets'), nothing was placed: the bets whose deadline
-// passed fail with that errs.UnavailableError, the others are placed alone.
-// Any other failure (the connection lost while the statement ran, or no
-// answer within the grace past the deadline) is every bet's error, an
+// others are placed. When the server cancelled it for the batch's deadline
+// (the earliest of its bets'), nothing was placed: the bets with that
+// deadline fail with that errs.UnavailableError, the others are placed
+// alone.
+// Any other failure (the connection lost while the statement ran, or the server's
+// answer later than the deadline) is every bet's error, an
 // errs.UnavailableError that may have committed.
 // The batch's statement is observed once, on ctx (the first caller's), and
 // counted in every other caller's unit of work; bets placed alone run on
@@ -86,12 +87,13 @@ func (r *betRepository) placeBatch(ctx context.Context, bets []groupedBet) []pla
 		}
 		var ue *errs.UnavailableError
 		if errors.As(err, &ue) && !ue.MayHaveCommitted {
-			// The server cancelled the batch at its deadline, the earliest
-			// of its bets' (database.QueryAutocommit): nothing was placed.
-			// The bets whose deadline has passed fail so; the others are
-			// placed alone, each within its own deadline.
+			// The server cancelled the batch before its deadline, the
+			// earliest of its bets' (database.QueryAutocommit): nothing was
+			// placed. The bets with that deadline (or one already passed)
+			// fail so; the others are placed alone, each within its own.
+			end, _ := ctx.Deadline()
 			for i, b := range bets {
-				if b.ctx.Err() != nil {
+				if mine, ok := b.ctx.Deadline(); b.ctx.Err() != nil || ok && !mine.After(end) {
 					out[i] = placed{err: err}
 				} else {
 					out[i].placement, out[i].err = r.placeAlone(b.ctx, b.p)
