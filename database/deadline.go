@@ -43,8 +43,10 @@ const DeadlineMargin = 100 * time.Millisecond
 //
 // Without a deadline this is conn.Query with ctx. Errors are returned
 // untranslated, except the server's cancellation (SQLSTATE 57014), which
-// becomes the *errs.UnavailableError described above. The repositories
-// translate the rest.
+// becomes the *errs.UnavailableError described above, and the deadline
+// passing before the server's answer, an *errs.UnavailableError that may
+// have committed (a 503 even when the caller's ctx does not report its
+// deadline yet). The repositories translate the rest.
 func QueryAutocommit(ctx context.Context, conn *pgx.Conn, sql string, args ...any) (pgx.Rows, error) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
@@ -60,18 +62,18 @@ func QueryAutocommit(ctx context.Context, conn *pgx.Conn, sql string, args ...an
 	b.Queue("SELECT set_config('statement_timeout', $1, true)", strconv.FormatInt(timeout.Milliseconds(), 10))
 	b.Queue(sql, args...)
 	br := conn.SendBatch(wait, b)
+	q := &deadlineRows{br: br, wait: wait, cancel: cancel, left: left}
 	if _, err := br.Exec(); err != nil {
-		_ = br.Close()
-		cancel()
-		return nil, err
+		q.Close()
+		return nil, q.translate(err)
 	}
 	rows, err := br.Query()
 	if err != nil {
-		_ = br.Close()
-		cancel()
-		return nil, cancelledAtDeadline(err, left)
+		q.Close()
+		return nil, q.translate(err)
 	}
-	return &deadlineRows{Rows: rows, br: br, cancel: cancel, left: left}, nil
+	q.Rows = rows
+	return q, nil
 }
 
 // QueryRowAutocommit is QueryAutocommit for a statement that returns one
@@ -87,6 +89,7 @@ func QueryRowAutocommit(ctx context.Context, conn *pgx.Conn, sql string, args ..
 type deadlineRows struct {
 	pgx.Rows
 	br     pgx.BatchResults
+	wait   context.Context
 	cancel context.CancelFunc
 	left   time.Duration
 	closed bool
@@ -98,26 +101,35 @@ func (r *deadlineRows) Close() {
 		return
 	}
 	r.closed = true
-	r.Rows.Close()
+	if r.Rows != nil {
+		r.Rows.Close()
+	}
 	_ = r.br.Close()
 	r.cancel()
 }
 
-// Err is the statement's error, the server's cancellation at the deadline
-// translated (see QueryAutocommit).
-func (r *deadlineRows) Err() error { return cancelledAtDeadline(r.Rows.Err(), r.left) }
+// Err is the statement's error, translated (see translate).
+func (r *deadlineRows) Err() error { return r.translate(r.Rows.Err()) }
 
-// cancelledAtDeadline turns the server's cancellation of a statement that
-// had left to run (SQLSTATE 57014) into an *errs.UnavailableError that
-// says nothing was committed: the statement failed, so its transaction
-// rolled back. It returns any other error unchanged.
-func cancelledAtDeadline(err error, left time.Duration) error {
+// translate turns the server's cancellation of the statement (SQLSTATE
+// 57014) into an *errs.UnavailableError that says nothing was committed
+// (the statement failed, so its transaction rolled back), and an error
+// because the deadline passed before the server's answer came into one
+// that says it may have been: the statement was sent. It returns any other
+// error unchanged.
+func (r *deadlineRows) translate(err error) error {
 	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || pgErr.Code != "57014" {
-		return err
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pgErr) && pgErr.Code == "57014":
+		return &errs.UnavailableError{Err: fmt.Errorf("the statement did not end within its deadline (%s) and the server cancelled it: %w",
+			r.left.Round(time.Millisecond), err)}
+	case errors.Is(r.wait.Err(), context.DeadlineExceeded):
+		return &errs.UnavailableError{Err: fmt.Errorf("no answer from the server within the statement's deadline (%s): %w",
+			r.left.Round(time.Millisecond), err), MayHaveCommitted: true}
 	}
-	return &errs.UnavailableError{Err: fmt.Errorf("the statement did not end within its deadline (%s) and the server cancelled it: %w",
-		left.Round(time.Millisecond), err)}
+	return err
 }
 
 // autocommitRow is QueryRowAutocommit's row.
