@@ -31,10 +31,13 @@ type groupedBet struct {
 	p   BetPlacement
 }
 
-// placed is the outcome of one bet of a batch.
+// placed is the outcome of one bet of a batch: its placement or error, or
+// alone, when its caller is to place it alone (placeAlone), within its own
+// deadline, in its own goroutine rather than the batch's leader's.
 type placed struct {
 	placement *Placement
 	err       error
+	alone     bool
 }
 
 // placeGrouped places p through the database's group commit (see
@@ -47,6 +50,9 @@ func (r *betRepository) placeGrouped(ctx context.Context, p BetPlacement) (*Plac
 	res, err := database.GroupOf(r.db, betGroup, r.placeBatch, lockedRows).Do(ctx, groupedBet{ctx: ctx, p: p})
 	if err != nil {
 		return nil, err
+	}
+	if res.alone {
+		return r.placeAlone(ctx, p)
 	}
 	return res.placement, res.err
 }
@@ -63,8 +69,8 @@ func lockedRows(b groupedBet) []database.GroupKey {
 // again alone, in order, so that the bet at fault fails on its own and the
 // others are placed. When the server cancelled it for the batch's deadline
 // (the earliest of its bets'), nothing was placed: the bets with that
-// deadline fail with that errs.UnavailableError, the others are placed
-// alone.
+// deadline fail with that errs.UnavailableError, the others are left to
+// their callers to place alone (placed.alone).
 // Any other failure (the connection lost while the statement ran, or the server's
 // answer later than the deadline) is every bet's error, an
 // errs.UnavailableError that may have committed.
@@ -90,13 +96,15 @@ func (r *betRepository) placeBatch(ctx context.Context, bets []groupedBet) []pla
 			// The server cancelled the batch before its deadline, the
 			// earliest of its bets' (database.QueryAutocommit): nothing was
 			// placed. The bets with that deadline (or one already passed)
-			// fail so; the others are placed alone, each within its own.
+			// fail so; the others are placed alone by their own callers,
+			// each within its own deadline (placed in turn here, they would
+			// keep this batch's leader waiting past its own).
 			end, _ := ctx.Deadline()
 			for i, b := range bets {
 				if mine, ok := b.ctx.Deadline(); b.ctx.Err() != nil || ok && !mine.After(end) {
 					out[i] = placed{err: err}
 				} else {
-					out[i].placement, out[i].err = r.placeAlone(b.ctx, b.p)
+					out[i] = placed{alone: true}
 				}
 			}
 			return out

@@ -23,6 +23,9 @@ func PlaceBatchOf(ctx context.Context, ctxs []context.Context, b BetRepository, 
 	out, errs := make([]*Placement, len(res)), make([]error, len(res))
 	for i, r := range res {
 		out[i], errs[i] = r.placement, r.err
+		if r.alone { // as placeGrouped does, in the caller's goroutine
+			out[i], errs[i] = PlaceAlone(ctxs[i], b, ps[i])
+		}
 	}
 	return out, errs
 }
