@@ -54,7 +54,7 @@ func QueryAutocommit(ctx context.Context, conn *pgx.Conn, sql string, args ...an
 	}
 	left := time.Until(deadline)
 	if left <= 0 {
-		return nil, context.DeadlineExceeded
+		return nil, &errs.UnavailableError{Err: fmt.Errorf("the deadline passed before the statement was sent: %w", context.DeadlineExceeded)}
 	}
 	wait, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	timeout := max(left-min(DeadlineMargin, left/10), time.Millisecond)

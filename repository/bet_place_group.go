@@ -67,10 +67,11 @@ func lockedRows(b groupedBet) []database.GroupKey {
 // statement fails as a whole and surely wrote nothing (the database
 // reported an error, or the statement never reached it), each bet is placed
 // again alone, in order, so that the bet at fault fails on its own and the
-// others are placed. When the server cancelled it for the batch's deadline
-// (the earliest of its bets'), nothing was placed: the bets with that
-// deadline fail with that errs.UnavailableError, the others are left to
-// their callers to place alone (placed.alone).
+// others are placed. When it surely placed nothing for want of time or of
+// a server (an errs.UnavailableError that did not commit, such as the
+// server's cancellation for the batch's deadline, the earliest of its
+// bets'), the bets with that deadline fail with it, and the others are
+// left to their callers to place alone (placed.alone).
 // Any other failure (the connection lost while the statement ran, or the server's
 // answer later than the deadline) is every bet's error, an
 // errs.UnavailableError that may have committed.
@@ -93,12 +94,14 @@ func (r *betRepository) placeBatch(ctx context.Context, bets []groupedBet) []pla
 		}
 		var ue *errs.UnavailableError
 		if errors.As(err, &ue) && !ue.MayHaveCommitted {
-			// The server cancelled the batch before its deadline, the
-			// earliest of its bets' (database.QueryAutocommit): nothing was
-			// placed. The bets with that deadline (or one already passed)
-			// fail so; the others are placed alone by their own callers,
-			// each within its own deadline (placed in turn here, they would
-			// keep this batch's leader waiting past its own).
+			// Nothing was placed, for want of time or of a server: the
+			// server cancelled the batch before its deadline, the earliest
+			// of its bets' (database.QueryAutocommit), no connection came
+			// free by then, or none could be opened. The bets with that
+			// deadline (or one already passed) fail so; the others are
+			// placed alone by their own callers, each within its own
+			// deadline (placed in turn here, they would keep this batch's
+			// leader waiting past its own).
 			end, _ := ctx.Deadline()
 			for i, b := range bets {
 				if mine, ok := b.ctx.Deadline(); b.ctx.Err() != nil || ok && !mine.After(end) {
